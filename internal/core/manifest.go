@@ -1,0 +1,153 @@
+package core
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+)
+
+// Entry is one file of an artifact version.
+type Entry struct {
+	Path   string            `json:"path"`
+	Digest Digest            `json:"digest"`
+	Size   int64             `json:"size"`
+	Ref    string            `json:"ref,omitempty"`   // URI of a reference entry; "" for a stored file
+	Extra  map[string]string `json:"extra,omitempty"` // reference details: etag, version id…
+}
+
+// Validate checks the entry's path, digest and size.
+func (e Entry) Validate() error {
+	if err := ValidatePath(e.Path); err != nil {
+		return err
+	}
+	if e.Digest.IsZero() {
+		return Errorf(ErrInvalid, "entry %q has no digest", e.Path)
+	}
+	if e.Size < 0 {
+		return Errorf(ErrInvalid, "entry %q has a negative size", e.Path)
+	}
+	return nil
+}
+
+// Manifest is the content of an artifact version: its entries, sorted by path,
+// each path once. Build one with NewManifest; the zero Manifest is empty.
+type Manifest struct {
+	entries []Entry
+}
+
+// NewManifest validates the entries, sorts them by path and refuses
+// duplicates. It does not modify the given slice.
+func NewManifest(entries []Entry) (Manifest, error) {
+	es := slices.Clone(entries)
+	for _, e := range es {
+		if err := e.Validate(); err != nil {
+			return Manifest{}, err
+		}
+	}
+	slices.SortFunc(es, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	for i := 1; i < len(es); i++ {
+		if es[i].Path == es[i-1].Path {
+			return Manifest{}, Errorf(ErrConflict, "path %q is added twice", es[i].Path)
+		}
+	}
+	// A file and a directory of the same name cannot both be downloaded.
+	files := make(map[string]bool, len(es))
+	for _, e := range es {
+		files[e.Path] = true
+	}
+	for _, e := range es {
+		for i := strings.LastIndexByte(e.Path, '/'); i > 0; i = strings.LastIndexByte(e.Path[:i], '/') {
+			if files[e.Path[:i]] {
+				return Manifest{}, Errorf(ErrConflict, "path %q is both a file and a directory (%q)", e.Path[:i], e.Path)
+			}
+		}
+	}
+	return Manifest{entries: es}, nil
+}
+
+// Entries returns the entries in path order. The caller must not modify them.
+func (m Manifest) Entries() []Entry { return m.entries }
+
+// Len returns the number of entries.
+func (m Manifest) Len() int { return len(m.entries) }
+
+// Size returns the sum of the entries' sizes.
+func (m Manifest) Size() int64 {
+	var n int64
+	for _, e := range m.entries {
+		n += e.Size
+	}
+	return n
+}
+
+// Lookup returns the entry at path.
+func (m Manifest) Lookup(path string) (Entry, bool) {
+	i, ok := slices.BinarySearchFunc(m.entries, path, func(e Entry, p string) int { return strings.Compare(e.Path, p) })
+	if !ok {
+		return Entry{}, false
+	}
+	return m.entries[i], true
+}
+
+// manifestDomain separates manifest digests from file digests.
+const manifestDomain = "trove-manifest-v1\n"
+
+// Digest returns the artifact digest: SHA-256 over "trove-manifest-v1\n"
+// followed, for each entry in path order, by the path and the digest's text
+// form, each preceded by its length as an 8-byte big-endian integer. Length
+// prefixes make the encoding unambiguous; sizes, references and extras are
+// covered through the entry digest, which is derived from them. The same
+// entries always give the same digest, in any order they were added.
+func (m Manifest) Digest() Digest {
+	h := NewHash()
+	h.Write([]byte(manifestDomain))
+	var n [8]byte
+	for _, e := range m.entries {
+		binary.BigEndian.PutUint64(n[:], uint64(len(e.Path)))
+		h.Write(n[:])
+		h.Write([]byte(e.Path))
+		d := e.Digest.String()
+		binary.BigEndian.PutUint64(n[:], uint64(len(d)))
+		h.Write(n[:])
+		h.Write([]byte(d))
+	}
+	return DigestFromHash(h)
+}
+
+// Diff lists what changed from one manifest to another.
+type Diff struct {
+	Added   []Entry      `json:"added"`
+	Removed []Entry      `json:"removed"`
+	Changed []EntryDelta `json:"changed"`
+}
+
+// EntryDelta is one path whose content differs between two manifests.
+type EntryDelta struct {
+	Path string `json:"path"`
+	From Entry  `json:"from"`
+	To   Entry  `json:"to"`
+}
+
+// DiffManifests returns the entries added, removed and changed from a to b,
+// each in path order. Slices are empty, never nil.
+func DiffManifests(a, b Manifest) Diff {
+	d := Diff{Added: []Entry{}, Removed: []Entry{}, Changed: []EntryDelta{}}
+	i, j := 0, 0
+	for i < len(a.entries) || j < len(b.entries) {
+		switch {
+		case j == len(b.entries) || i < len(a.entries) && a.entries[i].Path < b.entries[j].Path:
+			d.Removed = append(d.Removed, a.entries[i])
+			i++
+		case i == len(a.entries) || b.entries[j].Path < a.entries[i].Path:
+			d.Added = append(d.Added, b.entries[j])
+			j++
+		default:
+			if a.entries[i].Digest != b.entries[j].Digest || a.entries[i].Ref != b.entries[j].Ref {
+				d.Changed = append(d.Changed, EntryDelta{Path: a.entries[i].Path, From: a.entries[i], To: b.entries[j]})
+			}
+			i++
+			j++
+		}
+	}
+	return d
+}

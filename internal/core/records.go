@@ -1,0 +1,210 @@
+package core
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// RunState is the state of a run.
+type RunState string
+
+// Run states. A run is crashed when it stayed running but its heartbeat was
+// lost.
+const (
+	RunRunning  RunState = "running"
+	RunFinished RunState = "finished"
+	RunFailed   RunState = "failed"
+	RunCrashed  RunState = "crashed"
+)
+
+// Valid reports whether s is one of the run states.
+func (s RunState) Valid() bool {
+	switch s {
+	case RunRunning, RunFinished, RunFailed, RunCrashed:
+		return true
+	}
+	return false
+}
+
+// Run is one execution of a pipeline step.
+type Run struct {
+	ID          string          `json:"id"`   // short random id, unique in the store
+	Name        string          `json:"name"` // display name, e.g. "jumping-monkey-1"
+	Entity      string          `json:"entity"`
+	Project     string          `json:"project"`
+	JobType     string          `json:"job_type"`
+	Group       string          `json:"group"`
+	Config      json.RawMessage `json:"config"` // a JSON object, "{}" when none
+	Tags        []string        `json:"tags"`
+	State       RunState        `json:"state"`
+	StartedAt   time.Time       `json:"started_at"`
+	FinishedAt  *time.Time      `json:"finished_at"`
+	HeartbeatAt time.Time       `json:"heartbeat_at"`
+}
+
+// VersionState is the state of an artifact version.
+type VersionState string
+
+// Version states.
+const (
+	VersionPending   VersionState = "pending"
+	VersionCommitted VersionState = "committed"
+	VersionDeleted   VersionState = "deleted"
+)
+
+// Collection is an artifact: a named sequence of versions of one type.
+type Collection struct {
+	Entity       string    `json:"entity"`
+	Project      string    `json:"project"`
+	Name         string    `json:"name"`
+	Type         string    `json:"type"`
+	CreatedAt    time.Time `json:"created_at"`
+	VersionCount int       `json:"version_count"` // committed versions
+	Latest       string    `json:"latest"`        // "vN" of the latest version, "" when none
+}
+
+// Version is one immutable version of an artifact.
+type Version struct {
+	ID          int64           `json:"-"` // store-internal
+	Entity      string          `json:"entity"`
+	Project     string          `json:"project"`
+	Name        string          `json:"name"`
+	Type        string          `json:"type"`
+	Index       int             `json:"index"`
+	Digest      Digest          `json:"digest"`
+	Description string          `json:"description"`
+	Metadata    json.RawMessage `json:"metadata"` // a JSON object, "{}" when none
+	Aliases     []string        `json:"aliases"`  // sorted
+	Size        int64           `json:"size"`
+	FileCount   int             `json:"file_count"`
+	State       VersionState    `json:"state"`
+	CreatedAt   time.Time       `json:"created_at"`
+	CreatedBy   string          `json:"created_by"` // id of the run that first logged it, "" when none
+}
+
+// Label returns "vN".
+func (v Version) Label() string { return VersionLabel(v.Index) }
+
+// Ref returns the fully qualified reference entity/project/name:vN.
+func (v Version) Ref() Ref {
+	return Ref{Entity: v.Entity, Project: v.Project, Name: v.Name, Selector: v.Label()}
+}
+
+// FullName returns "entity/project/name:vN".
+func (v Version) FullName() string { return v.Ref().String() }
+
+// HasAlias reports whether v carries alias a.
+func (v Version) HasAlias(a string) bool {
+	for _, x := range v.Aliases {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Direction selects which way a lineage query walks.
+type Direction string
+
+// Lineage directions.
+const (
+	Upstream   Direction = "upstream"   // towards what a node was made from
+	Downstream Direction = "downstream" // towards what was made from a node
+	Both       Direction = "both"
+)
+
+// Valid reports whether d is a known direction.
+func (d Direction) Valid() bool { return d == Upstream || d == Downstream || d == Both }
+
+// Node kinds in a lineage graph.
+const (
+	KindArtifact = "artifact"
+	KindRun      = "run"
+)
+
+// Node is a run or an artifact version in a lineage graph.
+type Node struct {
+	ID      string   // "run:<run id>" or "artifact:<entity>/<project>/<name>:vN"
+	Kind    string   // KindArtifact or KindRun
+	Entity  string   //
+	Project string   //
+	Name    string   // artifact: "name:vN"; run: display name
+	Type    string   // artifact type
+	Aliases []string // artifact aliases, sorted
+	RunID   string   // run id
+	JobType string   // run job type
+	State   string   // run state
+	Depth   int      // edges from the start node along the walk
+}
+
+// RunNodeID is the lineage node id of run id.
+func RunNodeID(id string) string { return "run:" + id }
+
+// ArtifactNodeID is the lineage node id of a version.
+func ArtifactNodeID(v Version) string { return "artifact:" + v.FullName() }
+
+// MarshalJSON writes the fields of the node's kind, and only those, so that
+// every artifact node has aliases (maybe empty) and every run node a job_type.
+func (n Node) MarshalJSON() ([]byte, error) {
+	if n.Kind == KindRun {
+		return json.Marshal(struct {
+			ID      string `json:"id"`
+			Kind    string `json:"kind"`
+			RunID   string `json:"run_id"`
+			Name    string `json:"name"`
+			JobType string `json:"job_type"`
+			State   string `json:"state"`
+			Project string `json:"project"`
+			Entity  string `json:"entity"`
+		}{n.ID, n.Kind, n.RunID, n.Name, n.JobType, n.State, n.Project, n.Entity})
+	}
+	aliases := n.Aliases
+	if aliases == nil {
+		aliases = []string{}
+	}
+	return json.Marshal(struct {
+		ID      string   `json:"id"`
+		Kind    string   `json:"kind"`
+		Name    string   `json:"name"`
+		Type    string   `json:"type"`
+		Aliases []string `json:"aliases"`
+		Project string   `json:"project"`
+		Entity  string   `json:"entity"`
+	}{n.ID, n.Kind, n.Name, n.Type, aliases, n.Project, n.Entity})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (n *Node) UnmarshalJSON(b []byte) error {
+	var w struct {
+		ID      string   `json:"id"`
+		Kind    string   `json:"kind"`
+		RunID   string   `json:"run_id"`
+		Name    string   `json:"name"`
+		Type    string   `json:"type"`
+		Aliases []string `json:"aliases"`
+		JobType string   `json:"job_type"`
+		State   string   `json:"state"`
+		Project string   `json:"project"`
+		Entity  string   `json:"entity"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*n = Node{ID: w.ID, Kind: w.Kind, RunID: w.RunID, Name: w.Name, Type: w.Type, Aliases: w.Aliases,
+		JobType: w.JobType, State: w.State, Project: w.Project, Entity: w.Entity}
+	return nil
+}
+
+// Edge is a lineage edge in the direction data flows: from a version to the
+// run that used it, or from a run to the version it logged.
+type Edge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Graph is the answer to a lineage query. Nodes are sorted by ID, edges by
+// (From, To).
+type Graph struct {
+	Nodes []Node `json:"nodes"`
+	Edges []Edge `json:"edges"`
+}
