@@ -44,6 +44,10 @@ func ParseDigest(s string) (Digest, error) {
 	if _, err := hex.Decode(d[:], []byte(hexPart)); err != nil {
 		return d, Errorf(ErrInvalid, "digest %.80q: %v", s, err)
 	}
+	if d.IsZero() {
+		// The zero value means "no digest"; no content hashes to it.
+		return d, Errorf(ErrInvalid, "digest %.80q is all zeros", s)
+	}
 	return d, nil
 }
 

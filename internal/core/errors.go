@@ -69,19 +69,36 @@ func Errorf(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Msg: err.Error(), Err: errors.Unwrap(err)}
 }
 
+// KindOf returns the kind of err: the kind of the outermost *Error in its
+// chain, else the first kind err wraps, else nil.
+func KindOf(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Kind != nil {
+		return e.Kind
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return k.err
+		}
+	}
+	return nil
+}
+
 // Code returns the stable code of err's kind ("not_found", …), or "internal"
 // when err has none of the known kinds.
 func Code(err error) string {
+	kind := KindOf(err)
 	for _, k := range kinds {
-		if errors.Is(err, k.err) {
+		if k.err == kind {
 			return k.code
 		}
 	}
 	return "internal"
 }
 
-// KindOf returns the kind whose code is code, or nil for an unknown code.
-func KindOf(code string) error {
+// KindFromCode returns the kind whose code is code, or nil for an unknown
+// code.
+func KindFromCode(code string) error {
 	for _, k := range kinds {
 		if k.code == code {
 			return k.err

@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -150,4 +151,27 @@ func DiffManifests(a, b Manifest) Diff {
 		}
 	}
 	return d
+}
+
+// MarshalJSON writes the entries as a JSON array.
+func (m Manifest) MarshalJSON() ([]byte, error) {
+	if m.entries == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal(m.entries)
+}
+
+// UnmarshalJSON reads a JSON array of entries and validates it as
+// NewManifest does.
+func (m *Manifest) UnmarshalJSON(b []byte) error {
+	var es []Entry
+	if err := json.Unmarshal(b, &es); err != nil {
+		return Errorf(ErrInvalid, "manifest: %v", err)
+	}
+	nm, err := NewManifest(es)
+	if err != nil {
+		return err
+	}
+	*m = nm
+	return nil
 }

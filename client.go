@@ -1,0 +1,385 @@
+// Package trove is the Go SDK of Trove: versioned ML artifacts and their
+// lineage.
+//
+// A run (one step of a pipeline) logs artifacts as outputs and uses them as
+// inputs; Trove versions each artifact by content (v0, v1, …), keeps the
+// "latest" alias on the newest version, deduplicates identical content and
+// records the lineage graph:
+//
+//	run, err := trove.Init(ctx, trove.RunOptions{JobType: "preprocess"})
+//	a := trove.NewArtifact("bike-dataset", "dataset")
+//	a.AddDir("data/")
+//	v, err := run.LogArtifact(ctx, a, "best")
+//	...
+//	run.Finish(ctx)
+//
+// The SDK works on the embedded store (a local data directory, the default)
+// and, with TROVE_URL=http(s)://…, against a Trove server; the behaviour is
+// the same.
+package trove
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/troveml/trove/internal/blob"
+	"github.com/troveml/trove/internal/cache"
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/meta"
+	"github.com/troveml/trove/internal/service"
+)
+
+// Environment variables the SDK reads when the matching Options field is
+// empty.
+const (
+	EnvURL      = "TROVE_URL"
+	EnvAPIKey   = "TROVE_API_KEY"
+	EnvEntity   = "TROVE_ENTITY"
+	EnvProject  = "TROVE_PROJECT"
+	EnvCacheDir = "TROVE_CACHE_DIR"
+)
+
+// DefaultProject is the project used when none is given.
+const DefaultProject = "uncategorized"
+
+// Options configure a Client. Empty fields fall back to the environment and
+// then to defaults.
+type Options struct {
+	// URL is where the store is: a directory or file:// URL for the embedded
+	// store, or http(s)://host:port for a server. Default: $TROVE_URL, else
+	// the embedded data directory (DefaultDataDir).
+	URL string
+	// APIKey authenticates to a server. Default: $TROVE_API_KEY.
+	APIKey string
+	// Entity and Project are the defaults for references and runs. Default:
+	// $TROVE_ENTITY (else the OS user name) and $TROVE_PROJECT (else
+	// "uncategorized").
+	Entity  string
+	Project string
+	// CacheDir holds the stat cache and the blob cache. Default:
+	// $TROVE_CACHE_DIR, else $XDG_CACHE_HOME/trove, else ~/.cache/trove.
+	CacheDir string
+	// Logger receives debug messages; nil keeps the SDK silent.
+	Logger *slog.Logger
+	// Progress, when set, is told about long transfers (hashing, uploads,
+	// downloads). The CLI draws progress bars with it.
+	Progress Progress
+}
+
+// Progress receives progress of a long transfer. Advance is called from
+// several goroutines at once.
+type Progress interface {
+	// Begin starts a phase ("hashing", "uploading", "downloading") of total
+	// bytes.
+	Begin(phase string, total int64)
+	// Advance reports n more bytes done in the current phase.
+	Advance(n int64)
+	// End finishes the current phase.
+	End()
+}
+
+// Client is a connection to a Trove store. It is safe for concurrent use.
+type Client struct {
+	api      service.API
+	ingest   ingester // nil unless blobs are local and can be ingested in one pass
+	entity   string
+	project  string
+	cacheDir string
+	log      *slog.Logger
+	progress Progress
+	closers  []func() error
+
+	statOnce sync.Once
+	stat     *cache.StatCache // nil when the stat cache is unavailable
+}
+
+// ingester stores a local file's bytes while hashing them, in one pass.
+type ingester interface {
+	Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, error)
+}
+
+// Open connects to the store that opts (or the environment) names.
+func Open(ctx context.Context, opts Options) (*Client, error) {
+	c := &Client{log: opts.Logger, progress: opts.Progress}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if c.entity, err = defaultEntity(opts.Entity); err != nil {
+		return nil, err
+	}
+	c.project = firstNonEmpty(opts.Project, os.Getenv(EnvProject), DefaultProject)
+	if err := core.ValidateProject(c.project); err != nil {
+		return nil, fmt.Errorf("default project: %w", err)
+	}
+	if c.cacheDir = firstNonEmpty(opts.CacheDir, os.Getenv(EnvCacheDir)); c.cacheDir == "" {
+		if c.cacheDir, err = cache.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	u := firstNonEmpty(opts.URL, os.Getenv(EnvURL))
+	switch {
+	case strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://"):
+		return nil, core.Errorf(core.ErrInvalid, "%s=%s: this build of Trove has no server client yet; use a data directory", EnvURL, u)
+	default:
+		dir, err := dataDir(u)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.openEmbedded(ctx, dir); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// DefaultDataDir returns the embedded data directory used when TROVE_URL is
+// unset: $XDG_DATA_HOME/trove, else ~/.local/share/trove.
+func DefaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "trove"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", core.Errorf(core.ErrInvalid, "no data directory: set %s or HOME: %w", EnvURL, err)
+	}
+	return filepath.Join(home, ".local", "share", "trove"), nil
+}
+
+// dataDir turns TROVE_URL into the embedded data directory.
+func dataDir(u string) (string, error) {
+	if u == "" {
+		return DefaultDataDir()
+	}
+	if strings.Contains(u, "://") {
+		pu, err := url.Parse(u)
+		if err != nil {
+			return "", core.Errorf(core.ErrInvalid, "%s %q: %v", EnvURL, u, err)
+		}
+		if pu.Scheme != "file" {
+			return "", core.Errorf(core.ErrInvalid, "%s %q: want a directory, file://, http:// or https://", EnvURL, u)
+		}
+		if pu.Host != "" && pu.Host != "localhost" {
+			return "", core.Errorf(core.ErrInvalid, "%s %q: file URLs name a local path (file:///path)", EnvURL, u)
+		}
+		u = pu.Path
+	}
+	return filepath.Abs(u)
+}
+
+// openEmbedded opens the SQLite metadata and the file blob store of a data
+// directory, creating them on first use.
+func (c *Client) openEmbedded(ctx context.Context, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
+	}
+	m, err := meta.OpenSQLite(ctx, filepath.Join(dir, "trove.db"))
+	if err != nil {
+		return err
+	}
+	b, err := blob.Open(ctx, "file://"+filepath.ToSlash(filepath.Join(dir, "blobs")))
+	if err != nil {
+		m.Close()
+		return err
+	}
+	svc := service.New(m, b, service.Options{Logger: c.log})
+	c.api = svc
+	c.ingest = b
+	c.closers = append(c.closers, b.Close, m.Close)
+	return nil
+}
+
+// Close releases the client's stores and caches.
+func (c *Client) Close() error {
+	var errs []error
+	if c.stat != nil {
+		errs = append(errs, c.stat.Close())
+	}
+	for _, f := range c.closers {
+		errs = append(errs, f())
+	}
+	return errors.Join(errs...)
+}
+
+// Entity returns the client's default entity.
+func (c *Client) Entity() string { return c.entity }
+
+// Project returns the client's default project.
+func (c *Client) Project() string { return c.project }
+
+// statCache opens the stat cache on first use; it returns nil (and the SDK
+// hashes everything) when the cache cannot be opened.
+func (c *Client) statCache(ctx context.Context) *cache.StatCache {
+	c.statOnce.Do(func() {
+		if err := os.MkdirAll(c.cacheDir, 0o755); err != nil {
+			c.log.Warn("stat cache disabled", "err", err)
+			return
+		}
+		sc, err := cache.OpenStatCache(ctx, filepath.Join(c.cacheDir, "stat.db"))
+		if err != nil {
+			c.log.Warn("stat cache disabled", "err", err)
+			return
+		}
+		c.stat = sc
+	})
+	return c.stat
+}
+
+// qualify parses a reference and fills the client's default entity and
+// project.
+func (c *Client) qualify(ref string) (core.Ref, error) {
+	r, err := core.ParseRef(ref)
+	if err != nil {
+		return core.Ref{}, err
+	}
+	return r.WithDefaults(c.entity, c.project), nil
+}
+
+// Artifact returns the version a reference names:
+// [[entity/]project/]name[:vN|:alias], latest when no version is given.
+func (c *Client) Artifact(ctx context.Context, ref string) (*Version, error) {
+	r, err := c.qualify(ref)
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.api.Artifact(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return c.newVersion(v), nil
+}
+
+// ArtifactVersions returns the versions of an artifact ([[entity/]project/]
+// name), oldest first.
+func (c *Client) ArtifactVersions(ctx context.Context, name string) ([]*Version, error) {
+	r, err := c.qualify(name)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := c.api.ArtifactVersions(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Version, len(vs))
+	for i, v := range vs {
+		out[i] = c.newVersion(v)
+	}
+	return out, nil
+}
+
+// Collections lists the artifacts of a project ("" = the default project),
+// optionally of one type.
+func (c *Client) Collections(ctx context.Context, project, typ string) ([]Collection, error) {
+	return c.api.Collections(ctx, c.entity, firstNonEmpty(project, c.project), typ)
+}
+
+// Run returns a run of the default project by id or display name.
+func (c *Client) Run(ctx context.Context, idOrName string) (*Run, error) {
+	r, err := c.api.GetRun(ctx, c.entity, c.project, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	return c.newRun(r), nil
+}
+
+// Runs lists the runs of a project ("" = the default project) in start order.
+func (c *Client) Runs(ctx context.Context, project string) ([]*Run, error) {
+	rs, err := c.api.ListRuns(ctx, c.entity, firstNonEmpty(project, c.project))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Run, len(rs))
+	for i, r := range rs {
+		out[i] = c.newRun(r)
+	}
+	return out, nil
+}
+
+// LineageOptions shape a lineage query.
+type LineageOptions struct {
+	Direction Direction // "" means Both
+	Depth     int       // 0 means unlimited
+}
+
+// Lineage returns the lineage graph around start: an artifact reference, or
+// "run:ID" for a run.
+func (c *Client) Lineage(ctx context.Context, start string, opts LineageOptions) (Graph, error) {
+	q := service.LineageRequest{Direction: opts.Direction, Depth: opts.Depth}
+	if id, ok := strings.CutPrefix(start, "run:"); ok {
+		r, err := c.api.GetRun(ctx, c.entity, c.project, id)
+		if err != nil {
+			return Graph{}, err
+		}
+		q.RunID = r.ID
+	} else {
+		r, err := c.qualify(start)
+		if err != nil {
+			return Graph{}, err
+		}
+		q.Version = &r
+	}
+	return c.api.Lineage(ctx, q)
+}
+
+// Diff compares two versions.
+func (c *Client) Diff(ctx context.Context, from, to string) (Diff, error) {
+	a, err := c.qualify(from)
+	if err != nil {
+		return Diff{}, err
+	}
+	b, err := c.qualify(to)
+	if err != nil {
+		return Diff{}, err
+	}
+	return c.api.Diff(ctx, a, b)
+}
+
+// defaultEntity picks the entity: the option, $TROVE_ENTITY, or the OS user
+// name made into a valid name.
+func defaultEntity(opt string) (string, error) {
+	if e := firstNonEmpty(opt, os.Getenv(EnvEntity)); e != "" {
+		if err := core.ValidateEntity(e); err != nil {
+			return "", fmt.Errorf("entity: %w", err)
+		}
+		return e, nil
+	}
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if runtime.GOOS == "windows" {
+		if _, after, ok := strings.Cut(name, `\`); ok {
+			name = after
+		}
+	}
+	b := []byte(name)
+	for i, ch := range b {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '_' || ch == '-') {
+			b[i] = '-'
+		}
+	}
+	name = string(b)
+	if core.ValidateEntity(name) != nil {
+		name = "local"
+	}
+	return name, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,526 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/core"
+)
+
+// scope is the entity and project a command works in.
+type scope struct {
+	entity, project string
+}
+
+func (s *scope) flags(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVarP(&s.project, "project", "p", "", "project (default $TROVE_PROJECT, else uncategorized)")
+	cmd.PersistentFlags().StringVarP(&s.entity, "entity", "e", "", "entity (default $TROVE_ENTITY, else your user name)")
+}
+
+func newArtifactCmd(g *globals) *cobra.Command {
+	var sc scope
+	cmd := &cobra.Command{
+		Use:   "artifact",
+		Short: "Log, inspect, download and manage artifact versions",
+	}
+	sc.flags(cmd)
+	cmd.AddCommand(
+		newPutCmd(g, &sc), newGetCmd(g, &sc), newInfoCmd(g, &sc), newFilesCmd(g, &sc),
+		newLsCmd(g, &sc), newVersionsCmd(g, &sc), newAliasCmd(g, &sc), newUpdateCmd(g, &sc),
+		newDeleteCmd(g, &sc), newDiffCmd(g, &sc), newCacheCmd(g),
+	)
+	return cmd
+}
+
+// withClient opens a client for the scope, runs f and closes the client.
+func withClient(ctx context.Context, g *globals, sc *scope, f func(*trove.Client) error) error {
+	c, err := g.open(ctx, sc.entity, sc.project)
+	if err != nil {
+		return err
+	}
+	err = f(c)
+	if cerr := c.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// parseMetadata reads a -m JSON object.
+func parseMetadata(s string) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil || m == nil {
+		return nil, core.Errorf(core.ErrInvalid, "metadata must be a JSON object, got %.60q", s)
+	}
+	return m, nil
+}
+
+type putOptions struct {
+	path, name, typ, desc, metadata string
+	aliases                         []string
+	json                            bool
+}
+
+func newPutCmd(g *globals, sc *scope) *cobra.Command {
+	var o putOptions
+	cmd := &cobra.Command{
+		Use:   "put PATH -n NAME -t TYPE",
+		Short: "Log a file or directory as a new artifact version",
+		Long: `Log a file or a directory (recursively) as a version of artifact NAME, through a
+run of job type "upload". Identical content is not stored twice: it resolves to
+the existing version. The last line of stdout is the version, entity/project/name:vN.`,
+		Example: `  trove artifact put ./data -n bike-dataset -t dataset -a best
+  trove artifact put model.h5 -n bike-model -t model -m '{"ap50": 0.71}'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.path = args[0]
+			return runPut(cmd.Context(), g, sc, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.name, "name", "n", "", "artifact name (default: the base name of PATH)")
+	f.StringVarP(&o.typ, "type", "t", "dataset", "artifact type: dataset, model, result, …")
+	f.StringArrayVarP(&o.aliases, "alias", "a", nil, "alias to put on the version (repeatable)")
+	f.StringVarP(&o.desc, "description", "d", "", "description of the version")
+	f.StringVarP(&o.metadata, "metadata", "m", "", "metadata as a JSON object")
+	f.BoolVar(&o.json, "json", false, "print the version as JSON")
+	return cmd
+}
+
+func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
+	fi, err := os.Stat(o.path)
+	if err != nil {
+		return core.Errorf(core.ErrNotFound, "%v", err)
+	}
+	if o.name == "" {
+		abs, _ := filepath.Abs(o.path)
+		o.name = filepath.Base(abs)
+	}
+	a := trove.NewArtifact(o.name, o.typ)
+	a.Description = o.desc
+	if o.metadata != "" {
+		if a.Metadata, err = parseMetadata(o.metadata); err != nil {
+			return err
+		}
+	}
+	// Check what needs no I/O before a run is created.
+	if err := core.ValidateName(o.name); err != nil {
+		return err
+	}
+	if err := core.ValidateType(o.typ); err != nil {
+		return err
+	}
+	for _, al := range o.aliases {
+		if al != core.LatestAlias {
+			if err := core.ValidateAlias(al); err != nil {
+				return err
+			}
+		}
+	}
+	if fi.IsDir() {
+		err = a.AddDir(o.path)
+	} else {
+		err = a.AddFile(o.path)
+	}
+	if err != nil {
+		return err
+	}
+	return withClient(ctx, g, sc, func(c *trove.Client) error {
+		r, err := c.StartRun(ctx, trove.RunOptions{JobType: "upload"})
+		if err != nil {
+			return err
+		}
+		v, err := r.LogArtifact(ctx, a, o.aliases...)
+		if err != nil {
+			r.Fail(context.WithoutCancel(ctx))
+			return err
+		}
+		if err := r.Finish(ctx); err != nil {
+			return err
+		}
+		if o.json {
+			return writeJSON(g.stdout, toVersionJSON(v))
+		}
+		_, err = fmt.Fprintln(g.stdout, v.FullName())
+		return err
+	})
+}
+
+func newGetCmd(g *globals, sc *scope) *cobra.Command {
+	var root string
+	cmd := &cobra.Command{
+		Use:   "get REF",
+		Short: "Download an artifact version",
+		Long: `Download the files of a version into --root (default ./artifacts/NAME:vN). Files
+already present with the right content are kept; every downloaded byte is
+verified. The last line of stdout is the directory.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				v, err := c.Artifact(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				dir, err := v.Download(ctx, root)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(g.stdout, dir)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&root, "root", "", "directory to download into (default ./artifacts/NAME:vN)")
+	return cmd
+}
+
+func newInfoCmd(g *globals, sc *scope) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info REF",
+		Short: "Show a version: digest, aliases, size, logging and using runs",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				v, err := c.Artifact(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				info, err := versionInfo(ctx, v)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g.stdout, info)
+				}
+				return printInfo(g, info)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func printInfo(g *globals, info infoJSON) error {
+	tw := table(g.stdout)
+	md, _ := json.Marshal(info.Metadata)
+	logged := "-"
+	if info.LoggedBy != nil {
+		logged = fmt.Sprintf("%s (%s)", info.LoggedBy.Name, info.LoggedBy.ID)
+	}
+	var used []string
+	for _, r := range info.UsedBy {
+		used = append(used, fmt.Sprintf("%s (%s)", r.Name, r.ID))
+	}
+	fmt.Fprintf(tw, "version:\t%s\n", info.Ref)
+	fmt.Fprintf(tw, "type:\t%s\n", info.Type)
+	fmt.Fprintf(tw, "digest:\t%s\n", info.Digest)
+	fmt.Fprintf(tw, "aliases:\t%s\n", strings.Join(info.Aliases, ", "))
+	fmt.Fprintf(tw, "size:\t%s in %d files\n", humanSize(info.Size), info.FileCount)
+	fmt.Fprintf(tw, "created:\t%s\n", info.CreatedAt.Local().Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(tw, "description:\t%s\n", info.Description)
+	fmt.Fprintf(tw, "metadata:\t%s\n", md)
+	fmt.Fprintf(tw, "logged by:\t%s\n", logged)
+	fmt.Fprintf(tw, "used by:\t%s\n", strings.Join(used, ", "))
+	return tw.Flush()
+}
+
+// fileJSON is one entry in artifact files --json.
+type fileJSON struct {
+	Path   string  `json:"path"`
+	Digest string  `json:"digest"`
+	Size   int64   `json:"size"`
+	Ref    *string `json:"ref"`
+}
+
+func newFilesCmd(g *globals, sc *scope) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "files REF",
+		Short: "List the files of a version",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				v, err := c.Artifact(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				files, err := v.Files(ctx)
+				if err != nil {
+					return err
+				}
+				out := make([]fileJSON, len(files))
+				for i, e := range files {
+					out[i] = fileJSON{Path: e.Path, Digest: e.Digest.String(), Size: e.Size}
+					if e.Ref != "" {
+						out[i].Ref = &files[i].Ref
+					}
+				}
+				if asJSON {
+					return writeJSON(g.stdout, out)
+				}
+				tw := table(g.stdout)
+				for _, f := range out {
+					fmt.Fprintf(tw, "%s\t%d\t%s\n", f.Path, f.Size, f.Digest)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newLsCmd(g *globals, sc *scope) *cobra.Command {
+	var typ string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: "List the artifacts of a project",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				cols, err := c.Collections(ctx, "", typ)
+				if err != nil {
+					return err
+				}
+				if cols == nil {
+					cols = []trove.Collection{}
+				}
+				if asJSON {
+					return writeJSON(g.stdout, cols)
+				}
+				tw := table(g.stdout)
+				fmt.Fprintln(tw, "NAME\tTYPE\tVERSIONS\tLATEST")
+				for _, col := range cols {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", col.Name, col.Type, col.VersionCount, col.Latest)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&typ, "type", "t", "", "only artifacts of this type")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newVersionsCmd(g *globals, sc *scope) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "versions NAME",
+		Short: "List the versions of an artifact, oldest first",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				vs, err := c.ArtifactVersions(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				out := make([]versionJSON, len(vs))
+				for i, v := range vs {
+					out[i] = toVersionJSON(v)
+				}
+				if asJSON {
+					return writeJSON(g.stdout, out)
+				}
+				tw := table(g.stdout)
+				fmt.Fprintln(tw, "VERSION\tALIASES\tSIZE\tFILES\tCREATED")
+				for _, v := range out {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", v.Version, strings.Join(v.Aliases, ","), humanSize(v.Size), v.FileCount, v.CreatedAt.Local().Format("2006-01-02 15:04:05"))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newAliasCmd(g *globals, sc *scope) *cobra.Command {
+	var add, remove []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "alias REF [--add ALIAS]... [--remove ALIAS]...",
+		Short: "Add or remove aliases of a version",
+		Long: `Add aliases to a version (an alias held by another version of the artifact
+moves here) or remove them. "latest" is managed by Trove. Prints the version's
+aliases afterwards.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(add) == 0 && len(remove) == 0 {
+				return core.Errorf(core.ErrInvalid, "nothing to do: give --add or --remove")
+			}
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				v, err := c.Artifact(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				for _, a := range remove {
+					if !contains(v.Aliases, a) {
+						return core.Errorf(core.ErrNotFound, "%s has no alias %q", v.FullName(), a)
+					}
+				}
+				v.Aliases = applyAliases(v.Aliases, add, remove)
+				if err := v.Save(ctx); err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g.stdout, toVersionJSON(v))
+				}
+				_, err = fmt.Fprintf(g.stdout, "%s %s\n", v.FullName(), strings.Join(v.Aliases, ","))
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringArrayVar(&add, "add", nil, "alias to add (repeatable)")
+	cmd.Flags().StringArrayVar(&remove, "remove", nil, "alias to remove (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
+	return cmd
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// applyAliases returns aliases with add appended and remove dropped.
+func applyAliases(aliases, add, remove []string) []string {
+	var out []string
+	for _, a := range aliases {
+		if !contains(remove, a) {
+			out = append(out, a)
+		}
+	}
+	for _, a := range add {
+		if !contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func newUpdateCmd(g *globals, sc *scope) *cobra.Command {
+	var desc, metadata string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "update REF [-d DESC] [-m JSON]",
+		Short: "Change the description or metadata of a version",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setDesc, setMD := cmd.Flags().Changed("description"), cmd.Flags().Changed("metadata")
+			if !setDesc && !setMD {
+				return core.Errorf(core.ErrInvalid, "nothing to do: give -d or -m")
+			}
+			var md map[string]any
+			if setMD {
+				var err error
+				if md, err = parseMetadata(metadata); err != nil {
+					return err
+				}
+			}
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				v, err := c.Artifact(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if setDesc {
+					v.Description = desc
+				}
+				if setMD {
+					v.Metadata = md
+				}
+				if err := v.Save(ctx); err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g.stdout, toVersionJSON(v))
+				}
+				_, err = fmt.Fprintln(g.stdout, v.FullName())
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&desc, "description", "d", "", "new description")
+	cmd.Flags().StringVarP(&metadata, "metadata", "m", "", "new metadata, a JSON object (replaces the old)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
+	return cmd
+}
+
+func newDeleteCmd(g *globals, sc *scope) *cobra.Command {
+	var deleteAliases bool
+	cmd := &cobra.Command{
+		Use:   "delete REF [--delete-aliases]",
+		Short: "Delete a version",
+		Long: `Delete a version. A version with aliases (including latest) is kept unless
+--delete-aliases is given; latest then moves to the highest remaining version.
+Its files are freed once no live version uses them.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				v, err := c.Artifact(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				name := v.FullName()
+				if err := v.Delete(ctx, deleteAliases); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(g.stdout, "deleted %s\n", name)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&deleteAliases, "delete-aliases", false, "also delete the version's aliases")
+	return cmd
+}
+
+func newDiffCmd(g *globals, sc *scope) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "diff REF REF",
+		Short: "Show the files added, removed and changed between two versions",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, sc, func(c *trove.Client) error {
+				d, err := c.Diff(ctx, args[0], args[1])
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g.stdout, d)
+				}
+				for _, e := range d.Added {
+					fmt.Fprintf(g.stdout, "+ %s\n", e.Path)
+				}
+				for _, e := range d.Removed {
+					fmt.Fprintf(g.stdout, "- %s\n", e.Path)
+				}
+				for _, e := range d.Changed {
+					fmt.Fprintf(g.stdout, "~ %s\n", e.Path)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}

@@ -1,0 +1,99 @@
+// Command trove is the command-line interface of Trove: versioned ML
+// artifacts and their lineage.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/troveml/trove"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitError carries a specific exit code (trove exec passes on its child's).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// run executes one command line and returns the process exit code: 0 on
+// success, the child's code for trove exec, 130 on interrupt, 1 otherwise,
+// after a one-line reason on stderr.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "trove: interrupted")
+		return 130
+	}
+	fmt.Fprintf(stderr, "trove: %s\n", oneLine(err.Error()))
+	return 1
+}
+
+// oneLine keeps an error message on one line, as scripts read it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// globals is what every command shares: the standard streams and the way
+// to open a client, replaceable in tests.
+type globals struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// open connects to the store named by the environment, with the command's
+// entity and project defaults and progress bars on a terminal.
+func (g *globals) open(ctx context.Context, entity, project string) (*trove.Client, error) {
+	return trove.Open(ctx, trove.Options{Entity: entity, Project: project, Progress: newProgress(g.stderr)})
+}
+
+func newRootCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "trove",
+		Short: "Versioned ML artifacts and their lineage",
+		Long: `Trove versions datasets, models and results by content (v0, v1, …), moves
+aliases such as "latest", deduplicates identical content and records which run
+produced and which runs consumed every version.
+
+By default Trove works on an embedded store in ~/.local/share/trove; set
+TROVE_URL to another directory. TROVE_ENTITY and TROVE_PROJECT set the default
+entity (else your user name) and project (else "uncategorized").
+
+References name versions as [[entity/]project/]name[:vN|:alias]; no version
+means latest.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g))
+	return root
+}

@@ -1,0 +1,79 @@
+// Package blob is Trove's content-addressed blob store: file contents keyed
+// by their SHA-256 digest, kept in any gocloud.dev/blob bucket (a local
+// directory, memory, and later S3). Digests are checked on every write and
+// every read, so a blob is never visible under the wrong name and corrupt bytes
+// are never handed out as good ones.
+package blob
+
+import (
+	"context"
+	"io"
+	"strings"
+
+	"github.com/troveml/trove/internal/core"
+)
+
+// Store is a content-addressed blob store. Every method is safe for
+// concurrent use, also by several processes sharing one backing store.
+type Store interface {
+	// Put stores the content read from r under d. The bytes are hashed on
+	// the way in and become visible only if they hash to d and, when size
+	// >= 0, number exactly size (-1 means the size is unknown); otherwise
+	// Put returns core.ErrCorrupt and nothing is stored. If d is already
+	// stored Put returns nil without reading r, so retrying a Put is cheap
+	// and safe. A cancelled ctx leaves nothing visible.
+	Put(ctx context.Context, d core.Digest, size int64, r io.Reader) error
+
+	// Ingest stores content whose digest is not known in advance and
+	// returns its digest and size. It reads r once. Storing content that is
+	// already present succeeds and leaves the stored blob as it was.
+	Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, error)
+
+	// Get opens the blob d for reading; the caller must close the reader.
+	// A missing blob is core.ErrNotFound. The reader verifies the content
+	// as it streams: at the end it returns core.ErrCorrupt instead of
+	// io.EOF if the bytes do not hash to d, and it never returns io.EOF
+	// before that check passed.
+	Get(ctx context.Context, d core.Digest) (io.ReadCloser, error)
+
+	// Stat returns the stored size of d; a missing blob is
+	// core.ErrNotFound. It does not verify the content.
+	Stat(ctx context.Context, d core.Digest) (int64, error)
+
+	// Delete removes d. Deleting a missing blob is not an error.
+	Delete(ctx context.Context, d core.Digest) error
+
+	// List calls fn once for every stored blob with its size, in no
+	// particular order. Blobs stored or deleted while List runs may or may
+	// not be seen. An error from fn stops List, which returns that error
+	// unchanged.
+	List(ctx context.Context, fn func(d core.Digest, size int64) error) error
+}
+
+// Key layout. Blob keys spread over 256 "directories" so that no directory of
+// the file driver grows too large; they use only [a-z0-9/], which every
+// driver stores verbatim (fileblob maps such a key to root/<key>).
+const (
+	blobPrefix = "sha256/"
+	tempPrefix = "tmp/"
+)
+
+// keyOf returns the key of blob d: "sha256/<first 2 hex>/<64 hex>".
+func keyOf(d core.Digest) string {
+	h := d.Hex()
+	return blobPrefix + h[:2] + "/" + h
+}
+
+// parseKey returns the digest named by a blob key, and false for any other
+// key (for example a driver's temporary file next to a blob).
+func parseKey(key string) (core.Digest, bool) {
+	rest, ok := strings.CutPrefix(key, blobPrefix)
+	if !ok || len(rest) != 2+1+64 || rest[2] != '/' || rest[:2] != rest[3:5] {
+		return core.Digest{}, false
+	}
+	d, err := core.ParseDigest(core.DigestPrefix + rest[3:])
+	if err != nil {
+		return core.Digest{}, false
+	}
+	return d, true
+}

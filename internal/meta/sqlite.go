@@ -1,0 +1,107 @@
+package meta
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/troveml/trove/internal/core"
+)
+
+// busyTimeout is how long a statement waits for another connection's (or
+// process's) lock before failing. Commits are short, so only a pile-up of
+// dozens of writers comes near it.
+const busyTimeout = 30 * time.Second
+
+// OpenSQLite opens (creating if missing, with its parent directory) the SQLite
+// database at path and brings its schema up to date. Several processes may
+// open and write the same file at once.
+//
+// The store keeps two connection pools on the file. Writes go through a
+// single connection whose transactions begin IMMEDIATE: SQLite admits one
+// writer at a time anyway, so goroutines of one process queue in
+// database/sql's pool, in order and without polling, and only writers of
+// other processes meet in SQLite's busy handler, which waits up to
+// busyTimeout; IMMEDIATE means no transaction ever has to upgrade a read lock
+// and so none fails with SQLITE_BUSY halfway. Reads go through a pool of
+// several query-only connections in deferred transactions: in WAL mode they
+// read a snapshot and never wait for the writer, nor take its connection.
+func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, core.Errorf(core.ErrInvalid, "sqlite database path is empty")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, core.Errorf(core.ErrInvalid, "sqlite database path %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, core.Errorf(core.ErrUnavailable, "creating the directory of %s: %w", abs, err)
+	}
+	// The lock serializes schema changes, and the switch to WAL, across
+	// processes opening the same file: goose's own version table alone would
+	// let two processes run the same migration.
+	unlock, err := lockFile(ctx, abs+".lock")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	wdb, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	if err != nil {
+		return nil, core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	rdb, err := sql.Open("sqlite", sqliteDSN(abs, false))
+	if err != nil {
+		_ = wdb.Close()
+		return nil, core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	rdb.SetMaxOpenConns(n)
+	rdb.SetMaxIdleConns(n)
+	s := &Store{d: sqliteDialect, rdb: rdb, wdb: wdb}
+
+	// WAL is a property of the file: set once, it holds for every later
+	// connection, the read pool's included.
+	var mode string
+	if err := wdb.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		_ = s.Close()
+		return nil, core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
+	}
+	if mode != "wal" {
+		_ = s.Close()
+		return nil, core.Errorf(core.ErrUnavailable, "opening %s: journal mode is %q, want wal", abs, mode)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN returns the modernc.org/sqlite data source name of the file at
+// abs, for the write pool or the read pool.
+func sqliteDSN(abs string, write bool) string {
+	v := url.Values{}
+	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	v.Add("_pragma", "foreign_keys(1)")
+	// NORMAL is durable across application crashes in WAL mode; only a power
+	// loss may drop the last commits, never corrupt the file.
+	v.Add("_pragma", "synchronous(NORMAL)")
+	if write {
+		v.Set("_txlock", "immediate")
+	} else {
+		v.Set("_query_only", "1")
+	}
+	// A file: URI, escaped, so that a '?' or '#' in the path stays part of it.
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + v.Encode()
+}

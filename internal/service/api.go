@@ -1,0 +1,124 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+
+	"github.com/troveml/trove/internal/core"
+)
+
+// API is Trove's behaviour as the SDK and the CLI see it. *Service implements
+// it in-process on a metadata and a blob store; the HTTP client implements it
+// against a server. One conformance suite (servicetest) runs against both.
+//
+// References passed to API methods are fully qualified (entity and project
+// set): defaults are the caller's business. Every method is safe for
+// concurrent use and returns errors of the kinds in package core.
+type API interface {
+	// CreateRun starts a run in state running.
+	CreateRun(ctx context.Context, r NewRun) (core.Run, error)
+	// GetRun finds a run of a project by id or, failing that, by display
+	// name (the newest of that name). core.ErrNotFound when neither matches.
+	GetRun(ctx context.Context, entity, project, idOrName string) (core.Run, error)
+	// ListRuns lists a project's runs in start order; empty for an unknown
+	// project.
+	ListRuns(ctx context.Context, entity, project string) ([]core.Run, error)
+	// FinishRun sets a running run's final state (finished, failed or
+	// crashed).
+	FinishRun(ctx context.Context, runID string, state core.RunState) (core.Run, error)
+	// Heartbeat records that a running run is alive.
+	Heartbeat(ctx context.Context, runID string) error
+
+	// MissingBlobs returns, in the given order, the digests the store lacks.
+	MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error)
+	// PutBlob stores a blob, verifying its digest and size (size -1 =
+	// unknown); core.ErrCorrupt on mismatch, in which case nothing is stored.
+	PutBlob(ctx context.Context, d core.Digest, size int64, r io.Reader) error
+	// GetBlob opens a blob for reading; the reader returns core.ErrCorrupt
+	// at the end when the bytes do not match d. core.ErrNotFound if absent.
+	GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, error)
+
+	// LogArtifact commits a version whose blobs are all stored (§2.1–2.3):
+	// identical content dedups to the existing version.
+	LogArtifact(ctx context.Context, req LogRequest) (LogResult, error)
+	// UseArtifact resolves ref and records it as an input of the run.
+	UseArtifact(ctx context.Context, runID string, ref core.Ref) (core.Version, error)
+	// Artifact resolves a reference to a committed version.
+	Artifact(ctx context.Context, ref core.Ref) (core.Version, error)
+	// ArtifactVersions lists the committed versions of a collection, oldest
+	// first (ref's selector is ignored).
+	ArtifactVersions(ctx context.Context, ref core.Ref) ([]core.Version, error)
+	// Collections lists a project's artifacts, by name; typ "" means all.
+	Collections(ctx context.Context, entity, project, typ string) ([]core.Collection, error)
+	// Projects lists an entity's projects, by name.
+	Projects(ctx context.Context, entity string) ([]string, error)
+	// Manifest returns a version's entries.
+	Manifest(ctx context.Context, ref core.Ref) (core.Manifest, error)
+	// Entry returns one entry of a version by path.
+	Entry(ctx context.Context, ref core.Ref, path string) (core.Entry, error)
+	// UpdateArtifact changes a version's description, metadata and aliases.
+	UpdateArtifact(ctx context.Context, ref core.Ref, u Update) (core.Version, error)
+	// DeleteArtifact soft-deletes a version; refused with core.ErrConflict
+	// while it has aliases unless deleteAliases.
+	DeleteArtifact(ctx context.Context, ref core.Ref, deleteAliases bool) error
+	// LoggedBy returns the run that first logged the version, or nil.
+	LoggedBy(ctx context.Context, ref core.Ref) (*core.Run, error)
+	// UsedBy returns the runs that used the version, earliest first.
+	UsedBy(ctx context.Context, ref core.Ref) ([]core.Run, error)
+	// RunOutputs returns the versions a run logged, earliest first.
+	RunOutputs(ctx context.Context, runID string) ([]core.Version, error)
+	// RunInputs returns the versions a run used, earliest first.
+	RunInputs(ctx context.Context, runID string) ([]core.Version, error)
+	// Lineage returns the lineage subgraph around a version or a run.
+	Lineage(ctx context.Context, q LineageRequest) (core.Graph, error)
+	// Diff compares two versions' manifests.
+	Diff(ctx context.Context, from, to core.Ref) (core.Diff, error)
+}
+
+// NewRun describes a run to start.
+type NewRun struct {
+	Entity  string          `json:"entity"`
+	Project string          `json:"project"`
+	Name    string          `json:"name"` // "" → adjective-noun-N
+	JobType string          `json:"job_type"`
+	Group   string          `json:"group"`
+	Config  json.RawMessage `json:"config"` // JSON object or null
+	Tags    []string        `json:"tags"`
+}
+
+// LogRequest is a version to commit.
+type LogRequest struct {
+	Entity      string          `json:"entity"`
+	Project     string          `json:"project"`
+	Name        string          `json:"name"`
+	Type        string          `json:"type"`
+	Description string          `json:"description"`
+	Metadata    json.RawMessage `json:"metadata"` // JSON object or null
+	Aliases     []string        `json:"aliases"`  // "latest" is accepted and implied
+	RunID       string          `json:"run_id"`   // the logging run; "" for none
+	Manifest    core.Manifest   `json:"manifest"`
+}
+
+// LogResult is the version a LogArtifact landed on.
+type LogResult struct {
+	Version core.Version `json:"version"`
+	Created bool         `json:"created"` // false when the content deduplicated to an existing version
+}
+
+// Update changes a version; nil fields stay.
+type Update struct {
+	Description *string         `json:"description,omitempty"`
+	Metadata    json.RawMessage `json:"metadata,omitempty"` // replaces the whole object
+	AddAliases  []string        `json:"add_aliases,omitempty"`
+	DelAliases  []string        `json:"remove_aliases,omitempty"`
+}
+
+// LineageRequest selects a lineage subgraph around exactly one of Version
+// and RunID.
+type LineageRequest struct {
+	Version   *core.Ref      `json:"version,omitempty"`
+	RunID     string         `json:"run_id,omitempty"`
+	Direction core.Direction `json:"direction"` // "" means both
+	Depth     int            `json:"depth"`     // 0 means unlimited
+}

@@ -1,0 +1,389 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/meta"
+)
+
+// statParallelism bounds concurrent Stat calls when checking a manifest's
+// blobs; object stores answer many small requests better in parallel.
+const statParallelism = 16
+
+// MissingBlobs implements API.
+func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error) {
+	missing := make([]bool, len(digests))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(statParallelism)
+	for i, d := range digests {
+		if d.IsZero() {
+			return nil, core.Errorf(core.ErrInvalid, "digest %d is empty", i)
+		}
+		g.Go(func() error {
+			_, err := s.blobs.Stat(gctx, d)
+			switch {
+			case errors.Is(err, core.ErrNotFound):
+				missing[i] = true
+			case err != nil:
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := []core.Digest{}
+	seen := make(map[core.Digest]bool)
+	for i, d := range digests {
+		if missing[i] && !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// PutBlob implements API.
+func (s *Service) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
+	if d.IsZero() {
+		return core.Errorf(core.ErrInvalid, "blob digest is empty")
+	}
+	return s.blobs.Put(ctx, d, size, r)
+}
+
+// GetBlob implements API.
+func (s *Service) GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, error) {
+	return s.blobs.Get(ctx, d)
+}
+
+// customAliases validates aliases given by a user and drops "latest", which
+// Trove manages itself and which is always implied by logging.
+func customAliases(aliases []string) ([]string, error) {
+	var out []string
+	for _, a := range aliases {
+		if a == core.LatestAlias {
+			continue
+		}
+		if err := core.ValidateAlias(a); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// LogArtifact implements API.
+func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, error) {
+	if err := core.ValidateEntity(req.Entity); err != nil {
+		return LogResult{}, err
+	}
+	if err := core.ValidateProject(req.Project); err != nil {
+		return LogResult{}, err
+	}
+	if err := core.ValidateName(req.Name); err != nil {
+		return LogResult{}, err
+	}
+	if err := core.ValidateType(req.Type); err != nil {
+		return LogResult{}, err
+	}
+	if len(req.Description) > maxDescription {
+		return LogResult{}, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	}
+	md, err := checkObject("metadata", req.Metadata)
+	if err != nil {
+		return LogResult{}, err
+	}
+	aliases, err := customAliases(req.Aliases)
+	if err != nil {
+		return LogResult{}, err
+	}
+	if req.RunID != "" {
+		if _, err := s.runForWrite(ctx, req.RunID); err != nil {
+			return LogResult{}, err
+		}
+	}
+	// §2.3: a version becomes visible only when all its blobs are stored.
+	// Content identical to a committed version needs no check: its blobs
+	// were checked when it was committed.
+	digest := req.Manifest.Digest()
+	if _, err := s.meta.FindVersionByDigest(ctx, req.Entity, req.Project, req.Name, digest); errors.Is(err, core.ErrNotFound) {
+		if err := s.checkBlobs(ctx, req.Manifest); err != nil {
+			return LogResult{}, err
+		}
+	} else if err != nil {
+		return LogResult{}, err
+	}
+	v, created, err := s.meta.CommitVersion(ctx, meta.Commit{
+		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
+		Manifest: req.Manifest, Description: req.Description, Metadata: md,
+		Aliases: aliases, RunID: req.RunID, Now: s.now(),
+	})
+	if err != nil {
+		return LogResult{}, err
+	}
+	s.log.DebugContext(ctx, "logged artifact", "version", v.FullName(), "created", created, "digest", v.Digest)
+	return LogResult{Version: v, Created: created}, nil
+}
+
+// maxDescription bounds a version's description.
+const maxDescription = 64 << 10
+
+// checkBlobs verifies that every stored (non-reference) entry's blob exists.
+func (s *Service) checkBlobs(ctx context.Context, m core.Manifest) error {
+	var ds []core.Digest
+	byDigest := make(map[core.Digest]string)
+	for _, e := range m.Entries() {
+		if e.Ref != "" {
+			continue
+		}
+		if _, ok := byDigest[e.Digest]; !ok {
+			byDigest[e.Digest] = e.Path
+			ds = append(ds, e.Digest)
+		}
+	}
+	missing, err := s.MissingBlobs(ctx, ds)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		paths := make([]string, 0, 3)
+		for _, d := range missing[:min(3, len(missing))] {
+			paths = append(paths, byDigest[d])
+		}
+		return core.Errorf(core.ErrInvalid, "%d file(s) of the manifest were not uploaded (%s…)", len(missing), strings.Join(paths, ", "))
+	}
+	return nil
+}
+
+// UseArtifact implements API.
+func (s *Service) UseArtifact(ctx context.Context, runID string, ref core.Ref) (core.Version, error) {
+	if _, err := s.runForWrite(ctx, runID); err != nil {
+		return core.Version{}, err
+	}
+	v, err := s.resolve(ctx, ref)
+	if err != nil {
+		return core.Version{}, err
+	}
+	if err := s.meta.AddInput(ctx, runID, v.ID, s.now()); err != nil {
+		return core.Version{}, err
+	}
+	return v, nil
+}
+
+// Artifact implements API.
+func (s *Service) Artifact(ctx context.Context, ref core.Ref) (core.Version, error) {
+	return s.resolve(ctx, ref)
+}
+
+// ArtifactVersions implements API.
+func (s *Service) ArtifactVersions(ctx context.Context, ref core.Ref) ([]core.Version, error) {
+	ref.Selector = ""
+	if err := checkRef(ref); err != nil {
+		return nil, err
+	}
+	return s.meta.ListVersions(ctx, ref.Entity, ref.Project, ref.Name)
+}
+
+// Collections implements API.
+func (s *Service) Collections(ctx context.Context, entity, project, typ string) ([]core.Collection, error) {
+	if err := core.ValidateEntity(entity); err != nil {
+		return nil, err
+	}
+	if err := core.ValidateProject(project); err != nil {
+		return nil, err
+	}
+	return s.meta.ListCollections(ctx, entity, project, typ)
+}
+
+// Projects implements API.
+func (s *Service) Projects(ctx context.Context, entity string) ([]string, error) {
+	if err := core.ValidateEntity(entity); err != nil {
+		return nil, err
+	}
+	return s.meta.ListProjects(ctx, entity)
+}
+
+// Manifest implements API.
+func (s *Service) Manifest(ctx context.Context, ref core.Ref) (core.Manifest, error) {
+	v, err := s.resolve(ctx, ref)
+	if err != nil {
+		return core.Manifest{}, err
+	}
+	return s.meta.Manifest(ctx, v.ID)
+}
+
+// Entry implements API.
+func (s *Service) Entry(ctx context.Context, ref core.Ref, path string) (core.Entry, error) {
+	if err := core.ValidatePath(path); err != nil {
+		return core.Entry{}, err
+	}
+	v, err := s.resolve(ctx, ref)
+	if err != nil {
+		return core.Entry{}, err
+	}
+	return s.meta.Entry(ctx, v.ID, path)
+}
+
+// UpdateArtifact implements API.
+func (s *Service) UpdateArtifact(ctx context.Context, ref core.Ref, u Update) (core.Version, error) {
+	v, err := s.resolve(ctx, ref)
+	if err != nil {
+		return core.Version{}, err
+	}
+	mu := meta.VersionUpdate{Description: u.Description}
+	if u.Description != nil && len(*u.Description) > maxDescription {
+		return core.Version{}, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	}
+	if u.Metadata != nil {
+		if mu.Metadata, err = checkObject("metadata", u.Metadata); err != nil {
+			return core.Version{}, err
+		}
+	}
+	for _, a := range u.AddAliases {
+		if a == core.LatestAlias {
+			if v.HasAlias(a) {
+				continue // already true: nothing to do
+			}
+			return core.Version{}, core.Errorf(core.ErrInvalid, "alias %q is managed by Trove: it always marks the highest version", a)
+		}
+		if err := core.ValidateAlias(a); err != nil {
+			return core.Version{}, err
+		}
+		if !slices.Contains(mu.AddAliases, a) {
+			mu.AddAliases = append(mu.AddAliases, a)
+		}
+	}
+	for _, a := range u.DelAliases {
+		if a == core.LatestAlias {
+			return core.Version{}, core.Errorf(core.ErrInvalid, "alias %q is managed by Trove and cannot be removed", a)
+		}
+		if slices.Contains(mu.AddAliases, a) {
+			return core.Version{}, core.Errorf(core.ErrInvalid, "alias %q is both added and removed", a)
+		}
+		if err := core.ValidateAlias(a); err != nil {
+			return core.Version{}, err
+		}
+		if !slices.Contains(mu.DelAliases, a) {
+			mu.DelAliases = append(mu.DelAliases, a)
+		}
+	}
+	return s.meta.UpdateVersion(ctx, v.ID, mu)
+}
+
+// DeleteArtifact implements API.
+func (s *Service) DeleteArtifact(ctx context.Context, ref core.Ref, deleteAliases bool) error {
+	v, err := s.resolve(ctx, ref)
+	if err != nil {
+		return err
+	}
+	return s.meta.DeleteVersion(ctx, v.ID, deleteAliases)
+}
+
+// LoggedBy implements API.
+func (s *Service) LoggedBy(ctx context.Context, ref core.Ref) (*core.Run, error) {
+	v, err := s.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if v.CreatedBy == "" {
+		return nil, nil
+	}
+	run, err := s.meta.GetRun(ctx, v.CreatedBy)
+	if err != nil {
+		return nil, err
+	}
+	run = s.liveness(run)
+	return &run, nil
+}
+
+// UsedBy implements API.
+func (s *Service) UsedBy(ctx context.Context, ref core.Ref) ([]core.Run, error) {
+	v, err := s.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := s.meta.Consumers(ctx, v.ID)
+	for i := range runs {
+		runs[i] = s.liveness(runs[i])
+	}
+	return runs, err
+}
+
+// RunOutputs implements API.
+func (s *Service) RunOutputs(ctx context.Context, runID string) ([]core.Version, error) {
+	return s.meta.RunOutputs(ctx, runID)
+}
+
+// RunInputs implements API.
+func (s *Service) RunInputs(ctx context.Context, runID string) ([]core.Version, error) {
+	return s.meta.RunInputs(ctx, runID)
+}
+
+// Lineage implements API.
+func (s *Service) Lineage(ctx context.Context, q LineageRequest) (core.Graph, error) {
+	if q.Direction == "" {
+		q.Direction = core.Both
+	}
+	if !q.Direction.Valid() {
+		return core.Graph{}, core.Errorf(core.ErrInvalid, "direction %q: want upstream, downstream or both", q.Direction)
+	}
+	if q.Depth < 0 {
+		return core.Graph{}, core.Errorf(core.ErrInvalid, "depth %d: want 0 (unlimited) or more", q.Depth)
+	}
+	mq := meta.LineageQuery{Direction: q.Direction, Depth: q.Depth}
+	switch {
+	case q.Version != nil && q.RunID != "":
+		return core.Graph{}, core.Errorf(core.ErrInvalid, "lineage starts at a version or a run, not both")
+	case q.Version != nil:
+		v, err := s.resolve(ctx, *q.Version)
+		if err != nil {
+			return core.Graph{}, err
+		}
+		mq.VersionID = v.ID
+	case q.RunID != "":
+		run, err := s.meta.GetRun(ctx, q.RunID)
+		if err != nil {
+			return core.Graph{}, err
+		}
+		mq.RunID = run.ID
+	default:
+		return core.Graph{}, core.Errorf(core.ErrInvalid, "lineage needs a version or a run to start from")
+	}
+	g, err := s.meta.Lineage(ctx, mq)
+	if err != nil {
+		return core.Graph{}, err
+	}
+	now := s.now()
+	for i, n := range g.Nodes {
+		if n.Kind == core.KindRun && n.State == string(core.RunRunning) {
+			// Lineage nodes carry no heartbeat; report liveness on the run itself.
+			if run, err := s.meta.GetRun(ctx, n.RunID); err == nil && now.Sub(run.HeartbeatAt) > s.heartbeatTimeout {
+				g.Nodes[i].State = string(core.RunCrashed)
+			}
+		}
+	}
+	return g, nil
+}
+
+// Diff implements API.
+func (s *Service) Diff(ctx context.Context, from, to core.Ref) (core.Diff, error) {
+	a, err := s.Manifest(ctx, from)
+	if err != nil {
+		return core.Diff{}, err
+	}
+	b, err := s.Manifest(ctx, to)
+	if err != nil {
+		return core.Diff{}, err
+	}
+	return core.DiffManifests(a, b), nil
+}

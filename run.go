@@ -1,0 +1,237 @@
+package trove
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/service"
+)
+
+// RunOptions describe a run to start with Init.
+type RunOptions struct {
+	// Client is the store to use; nil opens one from the environment (and
+	// the run closes it when it finishes).
+	Client *Client
+	// Entity and Project default to the client's defaults.
+	Entity  string
+	Project string
+	// Name is the display name; "" gives an adjective-noun-N name.
+	Name    string
+	JobType string         // the pipeline step: "preprocess", "train", "evaluate"…
+	Group   string         // groups runs of one distributed job
+	Config  map[string]any // hyper-parameters and settings (a JSON object)
+	Tags    []string
+}
+
+// HeartbeatInterval is how often an active run tells the store it is alive.
+// A run silent for much longer is reported as crashed.
+const HeartbeatInterval = 30 * time.Second
+
+// Run is a run: one execution of a pipeline step. A run started by Init is
+// active: it logs and uses artifacts until Finish. Runs obtained from
+// queries (LoggedBy, UsedBy, Client.Run) describe past or other runs. Safe
+// for concurrent use.
+type Run struct {
+	ID         string          // short random id
+	Name       string          // display name, e.g. "jumping-monkey-1"
+	Entity     string          //
+	Project    string          //
+	JobType    string          //
+	Group      string          //
+	Config     json.RawMessage // JSON object
+	Tags       []string        //
+	State      RunState        // at the time the Run was obtained
+	StartedAt  time.Time       //
+	FinishedAt *time.Time      // nil while running
+
+	c         *Client
+	ownClient bool // Init opened c and Finish closes it
+
+	mu       sync.Mutex
+	finished bool
+	stopBeat context.CancelFunc
+	beatDone chan struct{}
+}
+
+func (c *Client) newRun(r core.Run) *Run {
+	return &Run{
+		ID: r.ID, Name: r.Name, Entity: r.Entity, Project: r.Project, JobType: r.JobType,
+		Group: r.Group, Config: r.Config, Tags: r.Tags, State: r.State, StartedAt: r.StartedAt,
+		FinishedAt: r.FinishedAt, c: c,
+	}
+}
+
+// Init starts a run. Without opts.Client it opens the store the environment
+// names (TROVE_URL, …) and closes it at Finish.
+func Init(ctx context.Context, opts RunOptions) (*Run, error) {
+	c, own := opts.Client, false
+	if c == nil {
+		var err error
+		if c, err = Open(ctx, Options{Entity: opts.Entity, Project: opts.Project}); err != nil {
+			return nil, err
+		}
+		own = true
+	}
+	r, err := c.StartRun(ctx, opts)
+	if err != nil {
+		if own {
+			c.Close()
+		}
+		return nil, err
+	}
+	r.ownClient = own
+	return r, nil
+}
+
+// StartRun starts a run on this client; see Init.
+func (c *Client) StartRun(ctx context.Context, opts RunOptions) (*Run, error) {
+	var cfg json.RawMessage
+	if opts.Config != nil {
+		b, err := json.Marshal(opts.Config)
+		if err != nil {
+			return nil, core.Errorf(core.ErrInvalid, "run config: %w", err)
+		}
+		cfg = b
+	}
+	cr, err := c.api.CreateRun(ctx, service.NewRun{
+		Entity: firstNonEmpty(opts.Entity, c.entity), Project: firstNonEmpty(opts.Project, c.project),
+		Name: opts.Name, JobType: opts.JobType, Group: opts.Group, Config: cfg, Tags: opts.Tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := c.newRun(cr)
+	r.startHeartbeat()
+	return r, nil
+}
+
+// startHeartbeat beats until Finish, so that a run whose process dies is
+// reported as crashed.
+func (r *Run) startHeartbeat() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stopBeat = cancel
+	r.beatDone = make(chan struct{})
+	go func() {
+		defer close(r.beatDone)
+		t := time.NewTicker(HeartbeatInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := r.c.api.Heartbeat(ctx, r.ID); err != nil && ctx.Err() == nil {
+					r.c.log.Warn("heartbeat failed", "run", r.ID, "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// LogArtifact logs a as an output of the run and returns the version it
+// landed on: a new version when the content is new, else the existing
+// version with that content (§2.1). The run's project holds the artifact.
+// "latest" moves to a new version; aliases move to the returned version.
+func (r *Run) LogArtifact(ctx context.Context, a *Artifact, aliases ...string) (*Version, error) {
+	v, err := r.c.logArtifact(ctx, a, r.Entity, r.Project, r.ID, aliases)
+	if err != nil {
+		return nil, err
+	}
+	return r.c.newVersion(v), nil
+}
+
+// UseArtifact records an artifact as an input of the run and returns its
+// version. artifact is either a reference string —
+// "name", "name:v3", "name:alias", "project/name:alias" or
+// "entity/project/name:alias" (no version means latest) — or a *Artifact
+// built locally, which is logged first when its content is new (without an
+// output edge: the run uses it, it did not produce it) so that using it
+// again is idempotent; aliases apply only to that case.
+func (r *Run) UseArtifact(ctx context.Context, artifact any, aliases ...string) (*Version, error) {
+	var ref core.Ref
+	switch a := artifact.(type) {
+	case string:
+		q, err := core.ParseRef(a)
+		if err != nil {
+			return nil, err
+		}
+		ref = q.WithDefaults(r.Entity, r.Project)
+	case *Artifact:
+		v, err := r.c.logArtifact(ctx, a, r.Entity, r.Project, "", aliases)
+		if err != nil {
+			return nil, err
+		}
+		ref = v.Ref()
+	case *Version:
+		ref = a.ref()
+	default:
+		return nil, core.Errorf(core.ErrInvalid, "UseArtifact takes a reference string, a *Artifact or a *Version, not %T", artifact)
+	}
+	v, err := r.c.api.UseArtifact(ctx, r.ID, ref)
+	if err != nil {
+		return nil, err
+	}
+	return r.c.newVersion(v), nil
+}
+
+// LoggedArtifacts returns the versions the run logged, earliest first.
+func (r *Run) LoggedArtifacts(ctx context.Context) ([]*Version, error) {
+	vs, err := r.c.api.RunOutputs(ctx, r.ID)
+	return r.c.versions(vs, err)
+}
+
+// UsedArtifacts returns the versions the run used, earliest first.
+func (r *Run) UsedArtifacts(ctx context.Context) ([]*Version, error) {
+	vs, err := r.c.api.RunInputs(ctx, r.ID)
+	return r.c.versions(vs, err)
+}
+
+func (c *Client) versions(vs []core.Version, err error) ([]*Version, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Version, len(vs))
+	for i, v := range vs {
+		out[i] = c.newVersion(v)
+	}
+	return out, nil
+}
+
+// Lineage returns the lineage graph around the run.
+func (r *Run) Lineage(ctx context.Context, opts LineageOptions) (Graph, error) {
+	return r.c.api.Lineage(ctx, service.LineageRequest{RunID: r.ID, Direction: opts.Direction, Depth: opts.Depth})
+}
+
+// Finish marks the run finished. Calling it again does nothing.
+func (r *Run) Finish(ctx context.Context) error { return r.end(ctx, core.RunFinished) }
+
+// Fail marks the run failed. Calling it after Finish or Fail does nothing.
+func (r *Run) Fail(ctx context.Context) error { return r.end(ctx, core.RunFailed) }
+
+func (r *Run) end(ctx context.Context, state core.RunState) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.finished {
+		return nil
+	}
+	if r.stopBeat != nil {
+		r.stopBeat()
+		<-r.beatDone
+	}
+	cr, err := r.c.api.FinishRun(ctx, r.ID, state)
+	if err != nil {
+		return err
+	}
+	r.finished = true
+	r.State, r.FinishedAt = cr.State, cr.FinishedAt
+	if r.ownClient {
+		return r.c.Close()
+	}
+	return nil
+}
+
+// Client returns the client the run works through.
+func (r *Run) Client() *Client { return r.c }

@@ -1,0 +1,251 @@
+package trove
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/service"
+)
+
+// copyBufSize is the buffer for hashing and copying files: large enough that
+// syscalls and hashing setup stay negligible next to the bytes.
+const copyBufSize = 1 << 20
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// uploadParallelism bounds concurrent blob uploads to a server.
+const uploadParallelism = 4
+
+// logArtifact builds a's manifest, stores its missing blobs and commits the
+// version. runID may be "" (no logging run).
+func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, runID string, aliases []string) (core.Version, error) {
+	if err := a.validate(); err != nil {
+		return core.Version{}, err
+	}
+	for _, al := range aliases {
+		if al != core.LatestAlias {
+			if err := core.ValidateAlias(al); err != nil {
+				return core.Version{}, err
+			}
+		}
+	}
+	var md json.RawMessage
+	if a.Metadata != nil {
+		b, err := json.Marshal(a.Metadata)
+		if err != nil {
+			return core.Version{}, core.Errorf(core.ErrInvalid, "artifact metadata: %w", err)
+		}
+		md = b
+	}
+	m, err := c.buildManifest(ctx, a)
+	if err != nil {
+		return core.Version{}, err
+	}
+	if err := c.uploadMissing(ctx, a, m); err != nil {
+		return core.Version{}, err
+	}
+	res, err := c.api.LogArtifact(ctx, service.LogRequest{
+		Entity: entity, Project: project, Name: a.Name, Type: a.Type,
+		Description: a.Description, Metadata: md, Aliases: aliases, RunID: runID, Manifest: m,
+	})
+	if err != nil {
+		return core.Version{}, err
+	}
+	if a.manifest == nil {
+		a.manifest = &m
+		a.removeTemp()
+	}
+	return res.Version, nil
+}
+
+// buildManifest hashes a's files in place — in parallel, skipping files the
+// stat cache knows unchanged — and, on an embedded store, stores each file's
+// bytes in the same pass, so every byte is read once.
+func (c *Client) buildManifest(ctx context.Context, a *Artifact) (core.Manifest, error) {
+	if a.manifest != nil {
+		return *a.manifest, nil
+	}
+	sc := c.statCache(ctx)
+	entries := make([]core.Entry, len(a.files))
+	var misses []int
+	var missBytes int64
+	for i, f := range a.files {
+		if err := ctx.Err(); err != nil {
+			return core.Manifest{}, err
+		}
+		fi, err := os.Stat(f.src)
+		if err != nil {
+			return core.Manifest{}, core.Errorf(core.ErrNotFound, "file for %q: %w", f.entry, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return core.Manifest{}, core.Errorf(core.ErrInvalid, "file for %q (%s) is not a regular file", f.entry, f.src)
+		}
+		entries[i] = core.Entry{Path: f.entry, Size: fi.Size()}
+		if sc != nil {
+			if d, ok := sc.Lookup(f.src, fi); ok {
+				entries[i].Digest = d
+				continue
+			}
+		}
+		misses = append(misses, i)
+		missBytes += fi.Size()
+	}
+	if len(misses) > 0 {
+		phase := "hashing"
+		if c.ingest != nil {
+			phase = "storing"
+		}
+		p := c.begin(phase, missBytes)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for _, i := range misses {
+			g.Go(func() error {
+				d, err := c.hashFile(gctx, a.files[i], entries[i].Size, p)
+				entries[i].Digest = d
+				return err
+			})
+		}
+		err := g.Wait()
+		p.End()
+		if sc != nil {
+			if ferr := sc.Flush(ctx); ferr != nil {
+				c.log.Warn("stat cache not saved", "err", ferr)
+			}
+		}
+		if err != nil {
+			return core.Manifest{}, err
+		}
+	}
+	return core.NewManifest(entries)
+}
+
+// hashFile reads one file once: it hashes it and, when the store is local,
+// stores it too. It fails when the file changes while being read.
+func (c *Client) hashFile(ctx context.Context, f localFile, size int64, p Progress) (core.Digest, error) {
+	start := time.Now()
+	file, err := os.Open(f.src)
+	if err != nil {
+		return core.Digest{}, core.Errorf(core.ErrNotFound, "file for %q: %w", f.entry, err)
+	}
+	defer file.Close()
+	before, err := file.Stat()
+	if err != nil {
+		return core.Digest{}, core.Errorf(core.ErrInvalid, "file for %q: %w", f.entry, err)
+	}
+	r := &progressReader{ctx: ctx, r: file, p: p}
+	var d core.Digest
+	var n int64
+	if c.ingest != nil {
+		d, n, err = c.ingest.Ingest(ctx, r)
+	} else {
+		h := core.NewHash()
+		buf := bufPool.Get().(*[]byte)
+		n, err = io.CopyBuffer(h, r, *buf)
+		bufPool.Put(buf)
+		d = core.DigestFromHash(h)
+	}
+	if err != nil {
+		return core.Digest{}, fmt.Errorf("file for %q (%s): %w", f.entry, f.src, err)
+	}
+	after, err := os.Stat(f.src)
+	if err != nil || n != before.Size() || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		return core.Digest{}, core.Errorf(core.ErrConflict, "file %s changed while it was being logged; log again once it is stable", f.src)
+	}
+	if sc := c.stat; sc != nil {
+		sc.Record(f.src, before, d, start)
+	}
+	return d, nil
+}
+
+// uploadMissing sends the blobs the store lacks. On an embedded store the
+// hashing pass stored them already, so this finds nothing to do.
+func (c *Client) uploadMissing(ctx context.Context, a *Artifact, m core.Manifest) error {
+	type source struct {
+		path string
+		size int64
+	}
+	srcs := make(map[core.Digest]source)
+	var digests []core.Digest
+	byEntry := make(map[string]string, len(a.files))
+	for _, f := range a.files {
+		byEntry[f.entry] = f.src
+	}
+	for _, e := range m.Entries() {
+		if e.Ref != "" {
+			continue
+		}
+		if _, ok := srcs[e.Digest]; !ok {
+			srcs[e.Digest] = source{byEntry[e.Path], e.Size}
+			digests = append(digests, e.Digest)
+		}
+	}
+	missing, err := c.api.MissingBlobs(ctx, digests)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	var total int64
+	for _, d := range missing {
+		total += srcs[d].size
+	}
+	p := c.begin("uploading", total)
+	defer p.End()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(uploadParallelism)
+	for _, d := range missing {
+		src := srcs[d]
+		g.Go(func() error {
+			f, err := os.Open(src.path)
+			if err != nil {
+				return core.Errorf(core.ErrNotFound, "upload: %w", err)
+			}
+			defer f.Close()
+			if err := c.api.PutBlob(gctx, d, src.size, &progressReader{ctx: gctx, r: f, p: p}); err != nil {
+				return fmt.Errorf("upload %s: %w", src.path, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// begin starts a progress phase, or a silent one without a Progress.
+func (c *Client) begin(phase string, total int64) Progress {
+	if c.progress == nil {
+		return nopProgress{}
+	}
+	c.progress.Begin(phase, total)
+	return c.progress
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Begin(string, int64) {}
+func (nopProgress) Advance(int64)       {}
+func (nopProgress) End()                {}
+
+// progressReader reports bytes read and stops when ctx is done.
+type progressReader struct {
+	ctx context.Context
+	r   io.Reader
+	p   Progress
+}
+
+func (r *progressReader) Read(b []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := r.r.Read(b)
+	if n > 0 {
+		r.p.Advance(int64(n))
+	}
+	return n, err
+}
