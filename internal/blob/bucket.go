@@ -253,7 +253,7 @@ func (b *Bucket) publishFile(tmp string, d core.Digest) (err error) {
 	dst := b.path(keyOf(d))
 	renamed := false
 	defer func() {
-		if false && !renamed {
+		if !renamed {
 			if rerr := os.Remove(src); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
 				err = rerr
 			}

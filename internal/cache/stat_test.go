@@ -665,3 +665,23 @@ func BenchmarkLookup10k(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkPreloadOnly(b *testing.B) {
+	dir := b.TempDir()
+	tree := filepath.Join(dir, "tree")
+	paths := writeFiles(b, tree, 10_000)
+	settle()
+	db := filepath.Join(dir, "stat.db")
+	c, _ := OpenStatCache(context.Background(), db)
+	recordAll(b, c, paths)
+	c.Close()
+	c, _ = OpenStatCache(context.Background(), db)
+	defer c.Close()
+	for b.Loop() {
+		c.entries = map[string]statEntry{}
+		c.covered = nil
+		if err := c.Preload(context.Background(), tree); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
