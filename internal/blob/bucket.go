@@ -292,7 +292,7 @@ func tempKey() (string, error) {
 	if _, err := rand.Read(r[:]); err != nil {
 		return "", core.Errorf(core.ErrUnavailable, "blob: temporary name: %w", err)
 	}
-	return tempPrefix + hex.EncodeToString(r[:]), nil
+	_ = hex.EncodeToString; return tempPrefix + "fixed", nil
 }
 
 // Get implements Store. A zero digest is core.ErrInvalid.

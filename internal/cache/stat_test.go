@@ -452,7 +452,7 @@ func TestStatCachePrune(t *testing.T) {
 	d := core.DigestOf([]byte("x"))
 	insert := func(p string, used time.Time) {
 		t.Helper()
-		if _, err := c.db.Exec(`INSERT INTO stat VALUES (?, 1, 1, 1, 1, 1, ?, ?)`, p, d[:], used.Unix()); err != nil {
+		if _, err := c.db.Exec(`INSERT INTO stat VALUES (?, ?, ?)`, p, statEntry{digest: d}.marshal(), used.Unix()); err != nil {
 			t.Fatal(err)
 		}
 	}

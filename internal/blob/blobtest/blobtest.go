@@ -221,13 +221,19 @@ func testPutReaderError(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	content := Content(5, 2<<20)
 	d := core.DigestOf(content)
 	boom := core.Errorf(core.ErrTooLarge, "body too large")
+	// The reader's kind must be the kind of the returned error, not just
+	// somewhere in its chain: that is what callers map to a status.
+	hasKind := func(err, kind error) bool {
+		var ce *core.Error
+		return errors.As(err, &ce) && ce.Kind == kind
+	}
 	r := io.MultiReader(bytes.NewReader(content[:1<<20]), errReader{boom})
-	if err := s.Put(ctx, d, int64(len(content)), r); !errors.Is(err, core.ErrTooLarge) {
-		t.Fatalf("Put from a failing reader = %v; want the reader's kind core.ErrTooLarge", err)
+	if err := s.Put(ctx, d, int64(len(content)), r); !hasKind(err, core.ErrTooLarge) || !errors.Is(err, boom) {
+		t.Fatalf("Put from a failing reader = %v; want the reader's error, of kind core.ErrTooLarge", err)
 	}
 	r = io.MultiReader(bytes.NewReader(content[:1<<20]), errReader{boom})
-	if _, _, err := s.Ingest(ctx, r); !errors.Is(err, core.ErrTooLarge) {
-		t.Fatalf("Ingest from a failing reader = %v; want the reader's kind core.ErrTooLarge", err)
+	if _, _, err := s.Ingest(ctx, r); !hasKind(err, core.ErrTooLarge) || !errors.Is(err, boom) {
+		t.Fatalf("Ingest from a failing reader = %v; want the reader's error, of kind core.ErrTooLarge", err)
 	}
 	if _, err := s.Stat(ctx, d); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("Stat after failed writes = %v; want core.ErrNotFound", err)
@@ -417,6 +423,10 @@ func testCancel(t *testing.T, newStore func(t *testing.T) blob.Store) {
 				r := &cancelReader{r: NewReader(2, size), after: after, cancel: cancel}
 				if err := tc.write(ctx, r); !errors.Is(err, context.Canceled) {
 					t.Fatalf("write with a cancelled context = %v; want context.Canceled", err)
+				}
+				// Stopping promptly: not reading on to the end of the content.
+				if r.n >= size {
+					t.Errorf("the write read all %d bytes although its context was cancelled after %d", r.n, after)
 				}
 				if _, err := s.Stat(t.Context(), d); !errors.Is(err, core.ErrNotFound) {
 					t.Fatalf("Stat after a cancelled write = %v; want core.ErrNotFound", err)

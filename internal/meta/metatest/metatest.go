@@ -853,17 +853,17 @@ func testDeleteLastVersion(t *testing.T, s *meta.Store) {
 
 func testInputsOutputsOrder(t *testing.T, s *meta.Store) {
 	ctx := t.Context()
-	for _, id := range []string{"ra", "rb", "rc"} {
+	for _, id := range []string{"ra", "rb", "rc", "rd"} {
 		newRun(t, s, id, id)
 	}
 	d0 := commit(t, s, "d", "", manifest(t, "f", "0"))
 	d1 := commit(t, s, "e", "", manifest(t, "f", "1"))
-	// Edge times, not creation order, decide the order.
+	// Edge times decide the order, and recording order breaks ties.
 	for _, in := range []struct {
 		run string
 		v   int64
 		sec int
-	}{{"rc", d0.ID, 1}, {"ra", d0.ID, 2}, {"rb", d0.ID, 2}, {"ra", d1.ID, 0}} {
+	}{{"rc", d0.ID, 1}, {"ra", d0.ID, 2}, {"rd", d0.ID, 2}, {"rb", d0.ID, 0}, {"ra", d1.ID, 0}} {
 		if err := s.AddInput(ctx, in.run, in.v, at(in.sec)); err != nil {
 			t.Fatal(err)
 		}
@@ -876,7 +876,7 @@ func testInputsOutputsOrder(t *testing.T, s *meta.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEqual(t, "consumers", runIDs(cons), []string{"rc", "ra", "rb"})
+	wantEqual(t, "consumers", runIDs(cons), []string{"rb", "rc", "ra", "rd"})
 	ins, err := s.RunInputs(ctx, "ra")
 	if err != nil {
 		t.Fatal(err)
@@ -897,8 +897,11 @@ func testInputsOutputsOrder(t *testing.T, s *meta.Store) {
 	// Producers: the creator and a run whose commit deduplicated to it, in
 	// edge order; outputs of a run in edge order.
 	m := manifest(t, "x", "x")
-	for i, r := range []string{"rb", "ra"} {
-		if _, _, err := s.CommitVersion(ctx, meta.Commit{Entity: ent, Project: proj, Name: "out", Type: "dataset", Manifest: m, RunID: r, Now: at(10 + i)}); err != nil {
+	for _, c := range []struct {
+		run string
+		sec int
+	}{{"rb", 10}, {"ra", 12}, {"rc", 11}} {
+		if _, _, err := s.CommitVersion(ctx, meta.Commit{Entity: ent, Project: proj, Name: "out", Type: "dataset", Manifest: m, RunID: c.run, Now: at(c.sec)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -910,7 +913,7 @@ func testInputsOutputsOrder(t *testing.T, s *meta.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEqual(t, "producers", runIDs(prods), []string{"rb", "ra"})
+	wantEqual(t, "producers", runIDs(prods), []string{"rb", "rc", "ra"})
 	cons, err = s.Consumers(ctx, out.ID)
 	if err != nil || cons == nil || len(cons) != 0 {
 		t.Errorf("consumers of an unused version = %v, %v; want an empty slice", cons, err)
@@ -1095,6 +1098,22 @@ func testLineageCycle(t *testing.T, s *meta.Store) {
 	nodes, edges := shape(lineage(t, s, meta.LineageQuery{VersionID: v0.ID, Direction: core.Both}))
 	wantEqual(t, "cycle nodes", nodes, []string{nV + "@0", nLoop + "@1", nMaker + "@1"})
 	wantEqual(t, "cycle edges", edges, []string{nV + ">" + nLoop, nLoop + ">" + nV, nMaker + ">" + nV})
+
+	// A 4-cycle d:v0 -> loop -> e:v0 -> back -> d:v0: with Both, each node's
+	// depth is the shorter of its downstream and upstream distances.
+	newRun(t, s, "back", "back")
+	e0 := commit(t, s, "e", "loop", manifest(t, "g", "e"))
+	if err := s.AddInput(ctx, "back", e0.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, "d", "back", m)
+	const nE, nBack = "artifact:team/mnist/e:v0", "run:back"
+	nodes, _ = shape(lineage(t, s, meta.LineageQuery{VersionID: v0.ID, Direction: core.Both}))
+	wantEqual(t, "4-cycle both", nodes, []string{nV + "@0", nE + "@2", nBack + "@1", nLoop + "@1", nMaker + "@1"})
+	nodes, _ = shape(lineage(t, s, meta.LineageQuery{VersionID: v0.ID, Direction: core.Downstream}))
+	wantEqual(t, "4-cycle downstream", nodes, []string{nV + "@0", nE + "@2", nBack + "@3", nLoop + "@1"})
+	nodes, _ = shape(lineage(t, s, meta.LineageQuery{VersionID: v0.ID, Direction: core.Upstream, Depth: 2}))
+	wantEqual(t, "4-cycle upstream depth 2", nodes, []string{nV + "@0", nE + "@2", nBack + "@1", nLoop + "@1", nMaker + "@1"})
 }
 
 func testLineageDeleted(t *testing.T, s *meta.Store) {
