@@ -292,7 +292,7 @@ func tempKey() (string, error) {
 	if _, err := rand.Read(r[:]); err != nil {
 		return "", core.Errorf(core.ErrUnavailable, "blob: temporary name: %w", err)
 	}
-	_ = hex.EncodeToString; return tempPrefix + "fixed", nil
+	return tempPrefix + hex.EncodeToString(r[:]), nil
 }
 
 // Get implements Store. A zero digest is core.ErrInvalid.

@@ -14,39 +14,46 @@ import (
 )
 
 // Store is a content-addressed blob store. Every method is safe for
-// concurrent use, also by several processes sharing one backing store.
+// concurrent use, also by several processes sharing one backing store, and
+// every write is all-or-nothing: a blob is either absent or complete.
 type Store interface {
 	// Put stores the content read from r under d. The bytes are hashed on
 	// the way in and become visible only if they hash to d and, when size
 	// >= 0, number exactly size (-1 means the size is unknown); otherwise
-	// Put returns core.ErrCorrupt and nothing is stored. If d is already
-	// stored Put returns nil without reading r, so retrying a Put is cheap
-	// and safe. A cancelled ctx leaves nothing visible.
+	// Put returns core.ErrCorrupt naming the expected and actual digest,
+	// and nothing is stored. If d is already stored Put returns nil without
+	// reading r (so retrying is cheap, and concurrent Puts of one blob all
+	// succeed); it does not re-verify the stored copy. A cancelled ctx
+	// stops the upload and leaves nothing visible.
 	Put(ctx context.Context, d core.Digest, size int64, r io.Reader) error
 
-	// Ingest stores content whose digest is not known in advance and
-	// returns its digest and size. It reads r once. Storing content that is
-	// already present succeeds and leaves the stored blob as it was.
+	// Ingest stores content whose digest is not known in advance, reading
+	// r once, and returns its digest and size. Content already stored, or
+	// being stored concurrently by another Ingest or Put, is not an error.
+	// On failure nothing is visible and no temporary object is left.
 	Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, error)
 
-	// Get opens the blob d for reading; the caller must close the reader.
-	// A missing blob is core.ErrNotFound. The reader verifies the content
-	// as it streams: at the end it returns core.ErrCorrupt instead of
-	// io.EOF if the bytes do not hash to d, and it never returns io.EOF
-	// before that check passed.
+	// Get opens blob d for reading; the caller must close the reader. A
+	// missing blob is core.ErrNotFound. The reader verifies the content as
+	// it streams: at the end it returns core.ErrCorrupt instead of io.EOF
+	// if the bytes do not hash to d, and it never returns io.EOF before
+	// that check passed. A reader is for one goroutine; any number of them
+	// may be open at once.
 	Get(ctx context.Context, d core.Digest) (io.ReadCloser, error)
 
-	// Stat returns the stored size of d; a missing blob is
-	// core.ErrNotFound. It does not verify the content.
+	// Stat returns the stored size of d without verifying the content; a
+	// missing blob is core.ErrNotFound.
 	Stat(ctx context.Context, d core.Digest) (int64, error)
 
-	// Delete removes d. Deleting a missing blob is not an error.
+	// Delete removes d. A missing blob is not an error, so concurrent
+	// Deletes of one blob all succeed.
 	Delete(ctx context.Context, d core.Digest) error
 
 	// List calls fn once for every stored blob with its size, in no
 	// particular order. Blobs stored or deleted while List runs may or may
-	// not be seen. An error from fn stops List, which returns that error
-	// unchanged.
+	// not be seen; none is seen twice. An error from fn stops List, which
+	// returns that error unchanged. fn is called from List's goroutine,
+	// one call at a time.
 	List(ctx context.Context, fn func(d core.Digest, size int64) error) error
 }
 

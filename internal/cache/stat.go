@@ -232,20 +232,15 @@ func (c *StatCache) Preload(ctx context.Context, dir string) error {
 		return dbError(err, "stat cache preload %s", dir)
 	}
 	defer rows.Close()
-	type row struct {
-		path string
-		e    statEntry
-	}
-	var loaded []row
+	loaded := make(map[string]statEntry)
+	var p, b sql.RawBytes // outside the loop: Scan's pointers would make them escape on every row
+	var e statEntry
 	for rows.Next() {
-		var p, b sql.RawBytes
-		var r row
-		if err := rows.Scan(&p, &b, &r.e.used); err != nil {
+		if err := rows.Scan(&p, &b, &e.used); err != nil {
 			return dbError(err, "stat cache preload %s", dir)
 		}
-		if r.e.unmarshal(b) { // else not ours; a miss is always safe
-			r.path = string(p)
-			loaded = append(loaded, r)
+		if e.unmarshal(b) { // else not ours; a miss is always safe
+			loaded[string(p)] = e
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -253,14 +248,14 @@ func (c *StatCache) Preload(ctx context.Context, dir string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) == 0 {
-		c.entries = make(map[string]statEntry, len(loaded)) // one allocation, no rehashing
-	}
-	for _, r := range loaded {
+	for p := range c.pending {
 		// What this process recorded is newer than what it just read.
-		if _, mine := c.pending[r.path]; !mine {
-			c.entries[r.path] = r.e
-		}
+		delete(loaded, p)
+	}
+	if len(c.entries) == 0 {
+		c.entries = loaded
+	} else {
+		maps.Copy(c.entries, loaded)
 	}
 	c.covered = append(c.covered, lo)
 	return nil

@@ -1,7 +1,9 @@
 package core
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -202,9 +204,78 @@ type Edge struct {
 	To   string `json:"to"`
 }
 
-// Graph is the answer to a lineage query. Nodes are sorted by ID, edges by
-// (From, To).
+// Graph is the answer to a lineage query. After Sort, nodes are in the
+// order data flows (every node after the nodes it comes from), ties broken
+// by kind, name and id, and edges follow the order of their ends.
 type Graph struct {
 	Nodes []Node `json:"nodes"`
 	Edges []Edge `json:"edges"`
+}
+
+// Sort orders g deterministically: nodes topologically (Kahn's algorithm),
+// among the ready ones by kind, name and id; a cycle (a run that used and
+// re-logged the same content) is broken at its first node in that order.
+// Edges are sorted by the positions of their From and then To nodes.
+func (g *Graph) Sort() {
+	less := func(a, b Node) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	}
+	slices.SortFunc(g.Nodes, less)
+	index := make(map[string]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		index[n.ID] = i
+	}
+	indeg := make([]int, len(g.Nodes))
+	out := make([][]int, len(g.Nodes))
+	for _, e := range g.Edges {
+		f, okf := index[e.From]
+		t, okt := index[e.To]
+		if okf && okt && f != t {
+			out[f] = append(out[f], t)
+			indeg[t]++
+		}
+	}
+	// ready is kept sorted by node order, so the result does not depend on
+	// the input order.
+	var ready []int
+	for i, d := range indeg {
+		if d == 0 {
+			ready = append(ready, i)
+		}
+	}
+	order := make([]int, 0, len(g.Nodes))
+	placed := make([]bool, len(g.Nodes))
+	for len(order) < len(g.Nodes) {
+		if len(ready) == 0 {
+			// Only cycles are left: break one at its first node, in
+			// node order, with the fewest unplaced inputs.
+			best := -1
+			for i := range g.Nodes {
+				if !placed[i] && (best < 0 || indeg[i] < indeg[best]) {
+					best = i
+				}
+			}
+			ready = append(ready, best)
+		}
+		i := ready[0]
+		ready = ready[1:]
+		order = append(order, i)
+		placed[i] = true
+		for _, t := range out[i] {
+			if indeg[t]--; indeg[t] == 0 && !placed[t] {
+				j, _ := slices.BinarySearch(ready, t)
+				ready = slices.Insert(ready, j, t)
+			}
+		}
+	}
+	nodes := make([]Node, len(order))
+	pos := make(map[string]int, len(order))
+	for k, i := range order {
+		nodes[k] = g.Nodes[i]
+		pos[nodes[k].ID] = k
+	}
+	g.Nodes = nodes
+	slices.SortFunc(g.Edges, func(a, b Edge) int {
+		return cmp.Or(cmp.Compare(pos[a.From], pos[b.From]), cmp.Compare(pos[a.To], pos[b.To]))
+	})
 }

@@ -372,6 +372,7 @@ func (s *Service) Lineage(ctx context.Context, q LineageRequest) (core.Graph, er
 			}
 		}
 	}
+	g.Sort()
 	return g, nil
 }
 

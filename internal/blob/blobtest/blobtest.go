@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store, corrupt func(t *t
 	})
 	t.Run("Ingest", func(t *testing.T) { t.Parallel(); testIngest(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore) })
+	t.Run("ConcurrentDistinct", func(t *testing.T) { t.Parallel(); testConcurrentDistinct(t, newStore) })
 	t.Run("Cancel", func(t *testing.T) { t.Parallel(); testCancel(t, newStore) })
 	t.Run("List", func(t *testing.T) { t.Parallel(); testList(t, newStore) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore) })
@@ -395,6 +396,56 @@ func testConcurrent(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	}
 	if got := ReadAll(t, s, d); !bytes.Equal(got, content) {
 		t.Errorf("Get returned different content")
+	}
+	checkNoTemp(t, s)
+}
+
+// testConcurrentDistinct catches writers that share temporary names: each
+// goroutine stores different contents, which must land under their own
+// digests.
+func testConcurrentDistinct(t *testing.T, newStore func(t *testing.T) blob.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	const workers, each = 16, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	start := make(chan struct{})
+	for w := range workers {
+		wg.Go(func() {
+			<-start
+			for i := range each {
+				c := Content(int64(300+w*each+i), int64(20_000+w))
+				want := core.DigestOf(c)
+				if i%4 == 3 {
+					if err := s.Put(ctx, want, int64(len(c)), bytes.NewReader(c)); err != nil {
+						errs <- fmt.Errorf("Put %d.%d: %w", w, i, err)
+						return
+					}
+					continue
+				}
+				if d, _, err := s.Ingest(ctx, bytes.NewReader(c)); err != nil || d != want {
+					errs <- fmt.Errorf("Ingest %d.%d = %s, %v; want %s", w, i, d, err, want)
+					return
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for w := range workers {
+		for i := range each {
+			c := Content(int64(300+w*each+i), int64(20_000+w))
+			if got := ReadAll(t, s, core.DigestOf(c)); !bytes.Equal(got, c) {
+				t.Errorf("blob %d.%d reads back different content", w, i)
+			}
+		}
+	}
+	if got := ListAll(t, s); len(got) != workers*each {
+		t.Errorf("List: %d blobs; want %d", len(got), workers*each)
 	}
 	checkNoTemp(t, s)
 }
