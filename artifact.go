@@ -21,6 +21,7 @@ type Artifact struct {
 
 	files []localFile
 	paths map[string]string // entry path → where it came from, to refuse duplicates
+	dirs  []string          // directories added, whose stat cache entries to preload
 
 	// manifest is set once the artifact has been logged: it is final from
 	// then on, and logging or using it again reuses the manifest.
@@ -138,6 +139,7 @@ func (a *Artifact) AddDir(path string, prefix ...string) error {
 			return err
 		}
 	}
+	a.dirs = append(a.dirs, root)
 	return nil
 }
 

@@ -101,6 +101,9 @@ type Client struct {
 
 	statOnce sync.Once
 	stat     *cache.StatCache // nil when the stat cache is unavailable
+
+	blobsOnce sync.Once
+	blobs     *cache.Blobs // nil when the blob cache is unavailable
 }
 
 // ingester stores a local file's bytes while hashing them, in one pass.
@@ -233,6 +236,51 @@ func (c *Client) statCache(ctx context.Context) *cache.StatCache {
 		c.stat = sc
 	})
 	return c.stat
+}
+
+// blobCache opens the blob cache on first use; nil when it cannot be
+// opened. It serves stores that are not on this machine: an embedded
+// store's blobs are local already, and caching them would double the disk
+// they take.
+func (c *Client) blobCache() *cache.Blobs {
+	c.blobsOnce.Do(func() {
+		b, err := cache.OpenBlobs(filepath.Join(c.cacheDir, "blobs"), cache.DefaultLimit)
+		if err != nil {
+			c.log.Warn("blob cache disabled", "err", err)
+			return
+		}
+		c.blobs = b
+	})
+	return c.blobs
+}
+
+// openBlob opens a blob for reading, verified: straight from a local store,
+// else through the blob cache, fetching it into the cache on a miss.
+func (c *Client) openBlob(ctx context.Context, d core.Digest) (io.ReadCloser, error) {
+	if c.ingest != nil {
+		return c.api.GetBlob(ctx, d)
+	}
+	bc := c.blobCache()
+	if bc == nil {
+		return c.api.GetBlob(ctx, d)
+	}
+	if rc, _, err := bc.Open(ctx, d); err == nil {
+		return rc, nil
+	}
+	rc, err := c.api.GetBlob(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	err = bc.Put(ctx, d, rc)
+	rc.Close()
+	if err != nil {
+		return nil, err
+	}
+	if rc, _, err := bc.Open(ctx, d); err == nil {
+		return rc, nil
+	}
+	// Not kept (larger than the cache, or evicted at once): read it directly.
+	return c.api.GetBlob(ctx, d)
 }
 
 // qualify parses a reference and fills the client's default entity and

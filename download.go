@@ -96,6 +96,11 @@ func (c *Client) download(ctx context.Context, dir string, entries []core.Entry)
 		total += e.Size
 	}
 	sc := c.statCache(ctx)
+	if sc != nil {
+		if err := sc.Preload(ctx, dir); err != nil {
+			c.log.Debug("stat cache preload", "err", err)
+		}
+	}
 	p := c.begin("downloading", total)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
@@ -150,7 +155,7 @@ func (c *Client) fetch(ctx context.Context, root *os.Root, dir string, e core.En
 
 // copyBlob writes the blob of e to w, verifying digest and size.
 func (c *Client) copyBlob(ctx context.Context, w io.Writer, e core.Entry, p Progress) error {
-	rc, err := c.api.GetBlob(ctx, e.Digest)
+	rc, err := c.openBlob(ctx, e.Digest)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,13 @@ func (c *Client) buildManifest(ctx context.Context, a *Artifact) (core.Manifest,
 		return *a.manifest, nil
 	}
 	sc := c.statCache(ctx)
+	if sc != nil {
+		for _, d := range a.dirs {
+			if err := sc.Preload(ctx, d); err != nil {
+				c.log.Debug("stat cache preload", "err", err)
+			}
+		}
+	}
 	entries := make([]core.Entry, len(a.files))
 	var misses []int
 	var missBytes int64

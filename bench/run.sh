@@ -162,7 +162,8 @@ unset TROVE_API_KEY TROVE_URL TROVE_CACHE_DIR
 big_desc="$(human "$big_mb") in $(thousands "$big_files") files"
 many_desc="$(thousands "$many_files") files ($(human "$many_mb"))"
 
-say "work dir $work; $reps repetitions, ${pause}s pause after sync"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+say "work dir $work; $reps repetitions, ${pause}s pause after sync; load average $load_start"
 say "building trove and the bench helpers"
 current_log=$logs/build.log
 (cd -- "$repo" && go build -o "$bin/trove" ./cmd/trove &&
@@ -224,17 +225,19 @@ if [[ $run_lineage == 1 ]]; then
 	fi
 	sed 's/^/    /' -- "$current_log" >&2
 else
-	lineage_note="skipped (BENCH_LINEAGE=0)"
+	lineage_note="skipped: BENCH_LINEAGE=0"
 fi
 ((${#lineage_rows[@]})) ||
 	lineage_rows+=("lineage query, 100k runs+versions, depth 10 (BenchmarkLineage100k)||||< 50 ms|$lineage_note")
 current_log=""
 
+load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo "## Trove benchmarks"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$( [[ -n $(git -C "$repo" status --porcelain 2>/dev/null) ]] && echo ' (with uncommitted changes)'), $(go version | cut -d' ' -f3-), $(nproc) CPUs, $(uname -sr)."
 echo "Medians of $reps repetitions; trove and its baseline alternate, each after sync and a ${pause}s pause; embedded store (TROVE_URL=<dir>), output page-cached, no fsync by either side."
+echo "Load average (1, 5, 15 min) at start $load_start, at end $load_end: other work on the machine inflates and scatters the times."
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
 	echo "**Quick mode (BENCH_QUICK=1): small trees, so the targets (set for 1 GiB and 10,000 files) are only indicative.**"
 fi

@@ -83,9 +83,8 @@ func openFile(_ context.Context, u *url.URL) (*Bucket, error) {
 		// Temporary files next to their final name: os.TempDir is often
 		// another file system (tmpfs), where the final rename would fail.
 		NoTempDir: true,
-		// Blobs have no metadata worth keeping, and sidecar files would
-		// double the file count and break the root/<key> layout Ingest and
-		// List rely on.
+		// Blobs have no metadata worth keeping; sidecar files would double
+		// the file count, and Ingest's rename would leave them behind.
 		Metadata: fileblob.MetadataDontWrite,
 	})
 	if err != nil {

@@ -226,9 +226,13 @@ func lineage(ctx context.Context, q q, start int64, dir core.Direction, depth in
 		}
 	}
 
+	// The unary + keeps the dst test out of index lookups: a planner that
+	// drives the (src, dst) index with both lists probes it once per pair of
+	// nodes, quadratic in the result. With it, each node's out-edges are read
+	// once and dst is checked for membership.
 	set := idsJSON(ids)
 	rows, err = q.query(ctx, `SELECT e.src, e.dst FROM edges e
-		WHERE e.src IN (`+q.d.idList+`) AND e.dst IN (`+q.d.idList+`)`, set, set)
+		WHERE e.src IN (`+q.d.idList+`) AND +e.dst IN (`+q.d.idList+`)`, set, set)
 	if err != nil {
 		return core.Graph{}, err
 	}
