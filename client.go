@@ -190,7 +190,9 @@ func (c *Client) openEmbedded(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	b, err := blob.Open(ctx, "file://"+filepath.ToSlash(filepath.Join(dir, "blobs")))
+	// Build the URL so that '#', '?' or '%' in the path stay part of it.
+	blobURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(dir, "blobs"))}).String()
+	b, err := blob.Open(ctx, blobURL)
 	if err != nil {
 		m.Close()
 		return err

@@ -211,12 +211,21 @@ if [[ $run_lineage == 1 ]]; then
 	say "lineage benchmark: go test -run '^\$' -bench Lineage100k -benchtime 20x ./internal/meta"
 	current_log=$logs/lineage.log
 	if (cd -- "$repo" && go test -run '^$' -bench Lineage100k -benchtime 20x ./internal/meta) >"$current_log" 2>&1; then
-		# One row per benchmark line: BenchmarkLineage100k[/sub]-P  N  X ns/op ...
-		while read -r name _ ns unit _; do
-			[[ $unit == ns/op ]] || continue
-			name=${name%-[0-9]*}
-			echo "${ns}e-9" >"$res/lineage-${#lineage_rows[@]}"
-			lineage_rows+=("lineage query, 100k runs+versions, depth 10 ($name)|$res/lineage-${#lineage_rows[@]}|||abs<0.05|< 50 ms|")
+		# One row per benchmark line:
+		#   BenchmarkLineage100k[/sub]-P  N  X ns/op  [V unit]...
+		# with the extra metrics (say "25773 nodes") added to the label.
+		while read -r -a f; do
+			((${#f[@]} >= 4)) && [[ ${f[3]} == ns/op ]] || continue
+			label="lineage, 100k graph: ${f[0]%-[0-9]*}"
+			extra=""
+			for ((k = 4; k + 1 < ${#f[@]}; k += 2)); do
+				v=${f[k]}
+				if [[ $v =~ ^([0-9]+)[.]0+$ ]]; then v=${BASH_REMATCH[1]}; fi
+				extra+="${extra:+, }$v ${f[k + 1]}"
+			done
+			[[ -z $extra ]] || label+=" ($extra)"
+			echo "${f[2]}e-9" >"$res/lineage-${#lineage_rows[@]}"
+			lineage_rows+=("$label|$res/lineage-${#lineage_rows[@]}||abs<0.05|< 50 ms|")
 		done < <(grep -E '^BenchmarkLineage100k' "$current_log" || true)
 		((${#lineage_rows[@]})) || lineage_note="BenchmarkLineage100k not in ./internal/meta yet"
 	else
@@ -228,7 +237,7 @@ else
 	lineage_note="skipped: BENCH_LINEAGE=0"
 fi
 ((${#lineage_rows[@]})) ||
-	lineage_rows+=("lineage query, 100k runs+versions, depth 10 (BenchmarkLineage100k)||||< 50 ms|$lineage_note")
+	lineage_rows+=("lineage, 100k graph, depth 10: BenchmarkLineage100k|||abs<0.05|< 50 ms|$lineage_note")
 current_log=""
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)

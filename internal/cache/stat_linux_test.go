@@ -58,3 +58,12 @@ func TestStatCacheEachIdentityField(t *testing.T) {
 		t.Error("hit without inode and ctime")
 	}
 }
+
+// processCPU returns the user and system CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -21,7 +21,7 @@ type pipeline struct {
 	edges   [][2]int64
 	deleted map[int64]bool
 	// Typical starting points.
-	model, popularRaw, testSet int64
+	model, prepared, popularRaw, testSet int64
 }
 
 // pipelineBuilder writes a graph straight into the tables in one transaction,
@@ -189,6 +189,7 @@ func buildPipeline(tb testing.TB, s *Store, n int, deleteFrac float64) *pipeline
 			}
 		}
 		p.model = models[len(models)/2]
+		p.prepared = preps[len(preps)/2]
 		p.popularRaw = raws[0]
 		p.testSet = tests[0]
 		return nil
@@ -322,17 +323,20 @@ func BenchmarkLineage100k(b *testing.B) {
 	}{
 		{"model/both/depth10", LineageQuery{VersionID: p.model, Direction: core.Both, Depth: 10}},
 		{"model/both/unlimited", LineageQuery{VersionID: p.model, Direction: core.Both}},
+		{"prepared/both/depth10", LineageQuery{VersionID: p.prepared, Direction: core.Both, Depth: 10}},
 		{"testset/downstream/depth10", LineageQuery{VersionID: p.testSet, Direction: core.Downstream, Depth: 10}},
 		{"popular-raw/downstream/depth10", LineageQuery{VersionID: p.popularRaw, Direction: core.Downstream, Depth: 10}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var g core.Graph
+			cpu := cpuTime()
 			for b.Loop() {
 				var err error
 				if g, err = s.Lineage(context.Background(), bc.lq); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
 			b.ReportMetric(float64(len(g.Nodes)), "nodes")
 			b.ReportMetric(float64(len(g.Edges)), "edges")
 		})

@@ -96,7 +96,7 @@ func sqliteDSN(abs string, write bool) string {
 	v.Add("_pragma", "foreign_keys(1)")
 	// NORMAL is durable across application crashes in WAL mode; only a power
 	// loss may drop the last commits, never corrupt the file.
-	v.Add("_pragma", "synchronous(NORMAL)"); v.Add("_pragma", "cache_size(-65536)")
+	v.Add("_pragma", "synchronous(NORMAL)")
 	if write {
 		v.Set("_txlock", "immediate")
 	} else {

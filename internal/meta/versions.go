@@ -474,12 +474,12 @@ func (s *Store) UpdateVersion(ctx context.Context, id int64, u VersionUpdate) (c
 	}
 	var v core.Version
 	err := s.write(ctx, func(q q) error {
-		cur, err := getVersion(ctx, q, id)
+		col, err := lockVersionCollection(ctx, q, s.d, id)
 		if err != nil {
 			return err
 		}
-		var col int64
-		if err := q.queryRow(ctx, `SELECT collection_id FROM versions WHERE id = ?`, id).Scan(&col); err != nil {
+		cur, err := getVersion(ctx, q, id)
+		if err != nil {
 			return err
 		}
 		if u.Description != nil {
@@ -520,6 +520,10 @@ func (s *Store) UpdateVersion(ctx context.Context, id int64, u VersionUpdate) (c
 // remaining committed version. core.ErrNotFound if there is no such version.
 func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool) error {
 	return s.write(ctx, func(q q) error {
+		col, err := lockVersionCollection(ctx, q, s.d, id)
+		if err != nil {
+			return err
+		}
 		v, err := getVersion(ctx, q, id)
 		if err != nil {
 			return err
@@ -527,10 +531,6 @@ func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool)
 		if len(v.Aliases) > 0 && !deleteAliases {
 			return core.Errorf(core.ErrConflict, "%s has aliases %s: remove them first or delete them with the version",
 				v.FullName(), strings.Join(v.Aliases, ", "))
-		}
-		var col int64
-		if err := q.queryRow(ctx, `SELECT collection_id FROM versions WHERE id = ?`, id).Scan(&col); err != nil {
-			return err
 		}
 		if _, err := q.exec(ctx, `DELETE FROM aliases WHERE version_id = ?`, id); err != nil {
 			return err
@@ -540,6 +540,20 @@ func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool)
 		}
 		return refreshLatest(ctx, q, col)
 	})
+}
+
+// lockVersionCollection returns the collection of the committed version with
+// id, locked for the rest of the transaction like a commit locks it, so that
+// alias moves and latest never interleave with a concurrent commit.
+// core.ErrNotFound if there is no such version.
+func lockVersionCollection(ctx context.Context, q q, d *dialect, id int64) (int64, error) {
+	var col int64
+	err := q.queryRow(ctx, `SELECT id FROM collections
+		WHERE id = (SELECT collection_id FROM versions WHERE id = ? AND state = 'committed')`+d.forUpdate, id).Scan(&col)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, core.Errorf(core.ErrNotFound, "artifact version %d not found", id)
+	}
+	return col, err
 }
 
 // getVersion reads the committed version with id; core.ErrNotFound if there

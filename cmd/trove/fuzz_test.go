@@ -1,0 +1,69 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/troveml/trove/internal/core"
+)
+
+func FuzzParseUse(f *testing.F) {
+	for _, s := range []string{"mnist_dataset:v0", "p/d:latest=DATA", "e/p/d=_X1", "d=1BAD", "d=", "=X", "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		in, err := parseUse(s)
+		if err != nil {
+			return
+		}
+		if !validEnvName(in.env) {
+			t.Fatalf("parseUse(%q) gave invalid env %q", s, in.env)
+		}
+		if _, err := core.ParseRef(in.raw); err != nil {
+			t.Fatalf("parseUse(%q) accepted bad ref %q", s, in.raw)
+		}
+	})
+}
+
+func FuzzParseLog(f *testing.F) {
+	for _, s := range []string{"mnist_model:model=model.h5", "a:b=c=d", "a=b", ":t=p", "n:=p", "n:t="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := parseLog(s)
+		if err != nil {
+			return
+		}
+		if core.ValidateName(out.name) != nil || core.ValidateType(out.typ) != nil || out.path == "" {
+			t.Fatalf("parseLog(%q) = %+v", s, out)
+		}
+		if !strings.HasSuffix(s, out.path) {
+			t.Fatalf("parseLog(%q) path %q", s, out.path)
+		}
+	})
+}
+
+func TestParseUseAndLog(t *testing.T) {
+	in, err := parseUse("mnist-dataset.v2:latest")
+	if err != nil || in.env != "TROVE_INPUT_MNIST_DATASET_V2" || in.ref.Name != "mnist-dataset.v2" {
+		t.Fatalf("parseUse = %+v, %v", in, err)
+	}
+	in, err = parseUse("p/d:v1=MY_DATA")
+	if err != nil || in.env != "MY_DATA" || in.ref.Project != "p" {
+		t.Fatalf("parseUse with env = %+v, %v", in, err)
+	}
+	for _, bad := range []string{"d=1X", "d=A-B", "d=", "../x", "a:b:c"} {
+		if _, err := parseUse(bad); err == nil {
+			t.Errorf("parseUse(%q) accepted", bad)
+		}
+	}
+	out, err := parseLog("mnist_model:model=out/model.h5")
+	if err != nil || out != (outputSpec{"mnist_model", "model", "out/model.h5"}) {
+		t.Fatalf("parseLog = %+v, %v", out, err)
+	}
+	for _, bad := range []string{"model.h5", "n=p", "n:t", ":t=p", "n:=p", "n:t=", "b d:t=p", "n:a/b=p"} {
+		if _, err := parseLog(bad); err == nil {
+			t.Errorf("parseLog(%q) accepted", bad)
+		}
+	}
+}
