@@ -114,11 +114,13 @@ put_cold() {
 	[[ $got == "bench/bench/$name:v0" ]] || die "trove artifact put printed '$got', want bench/bench/$name:v0"
 }
 
-# cp_tree RESULTS TREE: times cp -r of TREE to a fresh destination.
+# cp_tree RESULTS TREE: times cp -r of TREE to a fresh destination, then
+# removes the copy (not timed) to keep the disk footprint down.
 cp_tree() {
 	local out=$1 tree=$2
 	rm -rf -- "$work/copy"
 	timed "$out" "$logs/cp.log" cp -r -- "$tree" "$work/copy"
+	rm -rf -- "$work/copy"
 }
 
 # compare_put NAME TREE: cold puts against cp -r, alternating which goes first.
@@ -138,7 +140,7 @@ compare_put() {
 
 # get_big I: times a get of big:v0 from the store of the last cold put into
 # an empty directory, with an empty client cache; the first one is verified
-# byte for byte against the generator.
+# byte for byte against the generator. The copy is removed afterwards.
 get_big() {
 	local i=$1 root=$work/get
 	rm -rf -- "$root" "$work/cache-get"
@@ -154,6 +156,7 @@ get_big() {
 		"$bin/gentree" -verify -dir "$root" -files "$big_files" -bytes $((big_mb * MiB)) -seed 1 2>>"$logs/get-big.log" ||
 			die "the tree trove artifact get wrote differs from the original (see above)"
 	fi
+	rm -rf -- "$root"
 }
 
 export TROVE_ENTITY=bench TROVE_PROJECT=bench

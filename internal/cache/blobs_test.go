@@ -454,3 +454,20 @@ func dirNames(t testing.TB, dir string) []string {
 	}
 	return names
 }
+
+func TestBlobsPutKeepsNewBlob(t *testing.T) {
+	b := openBlobs(t, t.TempDir(), 1000)
+	old, _ := blobOf(1, 600)
+	dOld := put(t, b, old)
+	age(t, b, dOld, time.Hour)
+	// 950 bytes fit the limit but not the 90% that eviction aims for: the
+	// new blob must survive its own Put's eviction.
+	p, _ := blobOf(2, 950)
+	d := put(t, b, p)
+	if !b.Has(d) {
+		t.Fatal("Put evicted the blob it just stored")
+	}
+	if b.Has(dOld) {
+		t.Fatal("older blob not evicted although the cache was over its limit")
+	}
+}

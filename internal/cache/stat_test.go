@@ -308,6 +308,19 @@ func TestStatCachePreloadRange(t *testing.T) {
 	if _, ok := c.Lookup(bc[0], lstat(t, bc[0])); !ok {
 		t.Error("point query missed an entry outside the preloaded directory")
 	}
+	// Under a preloaded directory, an entry unknown at Preload time is a
+	// miss without a query, even if another process records it since.
+	other := openStat(t, db)
+	extra := filepath.Join(dir, "b", "late.txt")
+	os.WriteFile(extra, []byte("late"), 0o644)
+	settle()
+	other.Record(extra, lstat(t, extra), core.DigestOf([]byte("late")), time.Now())
+	if err := other.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Lookup(extra, lstat(t, extra)); ok {
+		t.Error("Lookup under a preloaded directory queried the database")
+	}
 	if err := c.Preload(context.Background(), "relative"); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("Preload(relative) = %v, want ErrInvalid", err)
 	}
