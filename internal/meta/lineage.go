@@ -288,7 +288,7 @@ func setDepths(nodes map[int64]*core.Node, edges [][2]int64, start int64, dir co
 			}
 		}
 		for id, d := range dist {
-			if n := nodes[id]; n.Depth == unset || d > n.Depth {
+			if n := nodes[id]; n.Depth == unset || d < n.Depth {
 				n.Depth = d
 			}
 		}

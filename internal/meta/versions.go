@@ -152,7 +152,7 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 		if err != nil {
 			return err
 		}
-		col, err := ensureCollection(ctx, q, s.d, pid, c)
+		col, err := ensureCollection(ctx, q, pid, c)
 		if err != nil {
 			return err
 		}
@@ -199,14 +199,14 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 // ensureCollection creates the commit's collection if missing and returns it,
 // locked for the rest of the transaction. core.ErrConflict if it exists with
 // another type.
-func ensureCollection(ctx context.Context, q q, d *dialect, project int64, c Commit) (collection, error) {
+func ensureCollection(ctx context.Context, q q, project int64, c Commit) (collection, error) {
 	if _, err := q.exec(ctx, `
 		INSERT INTO collections (project_id, name, type, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (project_id, name) DO NOTHING`, project, c.Name, c.Type, micros(c.Now)); err != nil {
 		return collection{}, err
 	}
 	var col collection
-	if err := q.queryRow(ctx, `SELECT id, type FROM collections WHERE project_id = ? AND name = ?`+d.forUpdate,
+	if err := q.queryRow(ctx, `SELECT id, type FROM collections WHERE project_id = ? AND name = ?`+q.d.forUpdate,
 		project, c.Name).Scan(&col.id, &col.typ); err != nil {
 		return collection{}, err
 	}
@@ -474,7 +474,7 @@ func (s *Store) UpdateVersion(ctx context.Context, id int64, u VersionUpdate) (c
 	}
 	var v core.Version
 	err := s.write(ctx, func(q q) error {
-		col, err := lockVersionCollection(ctx, q, s.d, id)
+		col, err := lockVersionCollection(ctx, q, id)
 		if err != nil {
 			return err
 		}
@@ -520,7 +520,7 @@ func (s *Store) UpdateVersion(ctx context.Context, id int64, u VersionUpdate) (c
 // remaining committed version. core.ErrNotFound if there is no such version.
 func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool) error {
 	return s.write(ctx, func(q q) error {
-		col, err := lockVersionCollection(ctx, q, s.d, id)
+		col, err := lockVersionCollection(ctx, q, id)
 		if err != nil {
 			return err
 		}
@@ -546,10 +546,10 @@ func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool)
 // id, locked for the rest of the transaction like a commit locks it, so that
 // alias moves and latest never interleave with a concurrent commit.
 // core.ErrNotFound if there is no such version.
-func lockVersionCollection(ctx context.Context, q q, d *dialect, id int64) (int64, error) {
+func lockVersionCollection(ctx context.Context, q q, id int64) (int64, error) {
 	var col int64
 	err := q.queryRow(ctx, `SELECT id FROM collections
-		WHERE id = (SELECT collection_id FROM versions WHERE id = ? AND state = 'committed')`+d.forUpdate, id).Scan(&col)
+		WHERE id = (SELECT collection_id FROM versions WHERE id = ? AND state = 'committed')`+q.d.forUpdate, id).Scan(&col)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, core.Errorf(core.ErrNotFound, "artifact version %d not found", id)
 	}
