@@ -132,6 +132,11 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 		return err
 	}
 	return withClient(ctx, g, sc, func(c *trove.Client) error {
+		// Refuse a type conflict before the upload run exists, so that the
+		// refusal leaves no failed run behind.
+		if v, err := c.Artifact(ctx, o.name); err == nil && v.Type != o.typ {
+			return core.Errorf(core.ErrConflict, "artifact %s is of type %s, not %s", o.name, v.Type, o.typ)
+		}
 		r, err := c.StartRun(ctx, trove.RunOptions{JobType: "upload"})
 		if err != nil {
 			return err

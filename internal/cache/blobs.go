@@ -156,7 +156,7 @@ func (r *verifyingReader) Read(p []byte) (int, error) {
 		return n, err
 	}
 	if got := core.DigestFromHash(r.h); got != r.want {
-		r.err = core.Errorf(core.ErrCorrupt, "cached blob %s is corrupt (its content hashes to %s); removed from the cache", r.want, got)
+		r.err = core.Errorf(core.ErrCorrupt, "cached blob %s is corrupt (its content hashes to %s); it is removed from the cache", r.want, got)
 		r.removeBad()
 		return n, r.err
 	}
@@ -177,13 +177,14 @@ func (r *verifyingReader) Close() error { return r.f.Close() }
 // Put stores the content read from r as blob d. It always reads r to EOF and
 // checks that the content hashes to d: a mismatch is core.ErrCorrupt and
 // stores nothing. Content is written to a temp file and renamed into place,
-// so a concurrent reader (or a crash) never sees a partial blob. A blob that
+// so a concurrent reader never sees a partial blob (one torn by a crash is
+// caught and removed by Open's check). A blob that
 // is already cached is verified but not rewritten, and counts as a use. A
 // blob larger than the limit is streamed through — read and verified, not
 // stored — and Put returns nil, so a caller may tee a download through Put.
 // After storing, Put evicts least recently used blobs (never the one just
 // stored) down to 90% of the limit if the cache exceeds the limit; eviction
-// trouble is not reported by Put (Cleanup and Usage report it).
+// trouble is not reported by Put, whose blob is stored (Cleanup reports it).
 func (b *Blobs) Put(ctx context.Context, d core.Digest, r io.Reader) error {
 	if d.IsZero() {
 		return core.Errorf(core.ErrInvalid, "blob cache: put of the zero digest")

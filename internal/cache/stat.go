@@ -95,8 +95,8 @@ const entrySize = 5*8 + len(core.Digest{})
 
 // marshal packs the identity and digest into one column: size, mtime,
 // ctime, inode and device as 8-byte big-endian integers, then the digest.
-// One column instead of six makes Preload several times faster, since the
-// driver's cost is per column fetched.
+// One column instead of six trims Preload, whose cost in the driver is per
+// column fetched (about a quarter less time for 10,000 rows).
 func (e statEntry) marshal() []byte {
 	b := make([]byte, 0, entrySize)
 	b = binary.BigEndian.AppendUint64(b, uint64(e.key.size))
@@ -166,7 +166,11 @@ func OpenStatCache(ctx context.Context, path string) (*StatCache, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}).String()
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // file:///C:/… on Windows
+	}
+	dsn := (&url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}).String()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, dbError(err, "stat cache %s", abs)
@@ -257,7 +261,9 @@ func (c *StatCache) Preload(ctx context.Context, dir string) error {
 	} else {
 		maps.Copy(c.entries, loaded)
 	}
-	c.covered = append(c.covered, lo)
+	if !slices.Contains(c.covered, lo) {
+		c.covered = append(c.covered, lo)
+	}
 	return nil
 }
 
@@ -372,6 +378,11 @@ func (c *StatCache) Flush(ctx context.Context) error {
 	}
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
+	return c.flushLocked(ctx)
+}
+
+// flushLocked is Flush with flushMu held.
+func (c *StatCache) flushLocked(ctx context.Context) error {
 	c.mu.Lock()
 	pending, touched := c.pending, c.touched
 	if len(pending) == 0 && len(touched) == 0 {
@@ -481,14 +492,18 @@ func (c *StatCache) Close() error {
 	if c == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
-	defer cancel()
-	err := c.Flush(ctx)
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
+	defer cancel()
+	err := c.flushLocked(ctx)
+	c.mu.Lock()
 	c.closed = true
 	c.pending, c.touched = nil, nil
 	c.mu.Unlock()
