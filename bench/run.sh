@@ -7,6 +7,7 @@
 #
 # Progress goes to stderr; the figures and the Markdown table to stdout.
 set -euo pipefail
+export LC_ALL=C # decimal points in printf, whatever the caller's locale
 
 bench_src=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd -- "$bench_src/.." && pwd)
@@ -89,7 +90,7 @@ timed() {
 	sleep "$pause"
 	current_log=$log
 	printf '$ %s\n' "$*" >>"$log"
-	"$bin/timeit" -o "$out" -- "$@" >"$work/out" 2>>"$log"
+	"$bin/timeit" -o "$out" -cpu "$out.cpu" -- "$@" >"$work/out" 2>>"$log"
 	cat -- "$work/out" >>"$log"
 }
 
@@ -216,12 +217,13 @@ if [[ $run_lineage == 1 ]]; then
 	if (cd -- "$repo" && go test -run '^$' -bench Lineage100k -benchtime 20x ./internal/meta) >"$current_log" 2>&1; then
 		# One row per benchmark line:
 		#   BenchmarkLineage100k[/sub]-P  N  X ns/op  [V unit]...
-		# with the extra metrics (say "25773 nodes") added to the label.
+		# with the sizes it reports (say "25773 nodes") added to the label.
 		while read -r -a f; do
 			((${#f[@]} >= 4)) && [[ ${f[3]} == ns/op ]] || continue
 			label="lineage, 100k graph: ${f[0]%-[0-9]*}"
 			extra=""
 			for ((k = 4; k + 1 < ${#f[@]}; k += 2)); do
+				[[ ${f[k + 1]} != */op ]] || continue # a cost, not a size
 				v=${f[k]}
 				if [[ $v =~ ^([0-9]+)[.]0+$ ]]; then v=${BASH_REMATCH[1]}; fi
 				extra+="${extra:+, }$v ${f[k + 1]}"

@@ -160,10 +160,11 @@ func OpenStatCache(ctx context.Context, path string) (*StatCache, error) {
 	}
 	// A file: URI keeps '?', '#' and '%' in the path from being read as URI
 	// syntax. Immediate transactions take the write lock up front, where the
-	// busy timeout applies, instead of failing on upgrade.
+	// busy timeout applies, instead of failing on upgrade. WAL is set once,
+	// in init: it is persistent, and setting it per connection would expose
+	// every new connection to the conversion race init retries.
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	p := filepath.ToSlash(abs)
@@ -182,15 +183,53 @@ func OpenStatCache(ctx context.Context, path string) (*StatCache, error) {
 		pending: make(map[string]statEntry),
 		touched: make(map[string]int64),
 	}
-	if err := c.init(ctx); err != nil {
+	// Idle connections are kept for the point queries of several hashing
+	// goroutines; opening one per query would cost more than the query.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	if err := c.initRetrying(ctx); err != nil {
 		db.Close()
 		return nil, dbError(err, "stat cache %s", abs)
 	}
 	return c, nil
 }
 
-// init creates or checks the schema and prepares the point query.
+// initRetrying runs init, retrying while it fails with SQLITE_BUSY for up to
+// busyTimeout. Switching a new file to WAL takes an exclusive lock without
+// calling the busy handler, so processes that open a fresh cache together
+// get SQLITE_BUSY at once instead of waiting their turn.
+func (c *StatCache) initRetrying(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := c.init(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
+
+// init switches the file to WAL, creates or checks the schema and prepares
+// the point query.
 func (c *StatCache) init(ctx context.Context) error {
+	var mode string
+	if err := c.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return err
+	}
 	var v int
 	if err := c.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return err
@@ -204,6 +243,9 @@ func (c *StatCache) init(ctx context.Context) error {
 		}
 	case v > statSchemaVersion:
 		return fmt.Errorf("schema version %d is newer than this trove understands (%d)", v, statSchemaVersion)
+	}
+	if c.lookup != nil {
+		return nil
 	}
 	var err error
 	c.lookup, err = c.db.PrepareContext(ctx,
@@ -515,11 +557,12 @@ func (c *StatCache) Close() error {
 // when the file is damaged or not a database.
 func dbError(err error, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
+	if isBusy(err) {
+		return core.Errorf(core.ErrUnavailable, "%s: %w", msg, err)
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return core.Errorf(core.ErrUnavailable, "%s: %w", msg, err)
 		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
 			return core.Errorf(core.ErrCorrupt, "%s: %w", msg, err)
 		}

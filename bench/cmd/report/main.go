@@ -7,7 +7,9 @@
 //
 // The files hold one time in seconds per line (as timeit writes them; any
 // strconv.ParseFloat syntax, so "12345678e-9" is 12.3 ms); a row uses their
-// medians. BASELINE_FILE may be empty. CHECKS is a ";"-separated list of
+// medians. A file FILE.cpu next to one, lines of "user sys" seconds as
+// `timeit -cpu` writes them, adds the median CPU time to the details above
+// the table. BASELINE_FILE may be empty. CHECKS is a ";"-separated list of
 // conditions that must all hold to pass, each METRIC OP NUMBER with METRIC
 // "abs" (the trove median, seconds) or "ratio" (trove / baseline) and OP "<"
 // or "<="; no checks makes an informational row. NOTE, when the trove file
@@ -92,9 +94,17 @@ func render(w io.Writer, rows []row) (bool, error) {
 	fmt.Fprintln(w)
 	for i, r := range rows {
 		res := results[i]
-		fmt.Fprintf(w, "- %s: trove %s", r.label, list(res.trove))
+		tCPU, err := series(r.troveFile, res.trove)
+		if err != nil {
+			return false, err
+		}
+		fmt.Fprintf(w, "- %s: trove %s", r.label, tCPU)
 		if r.baseFile != "" {
-			fmt.Fprintf(w, "; baseline %s", list(res.base))
+			bCPU, err := series(r.baseFile, res.base)
+			if err != nil {
+				return false, err
+			}
+			fmt.Fprintf(w, "; baseline %s", bCPU)
 		}
 		fmt.Fprintln(w)
 	}
@@ -165,6 +175,64 @@ func readTimes(name string) ([]float64, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out = append(out, v)
+	}
+	return out, sc.Err()
+}
+
+// series describes the times read from name: each one, then for several the
+// median and the minimum, and the median CPU time when name.cpu exists.
+func series(name string, xs []float64) (string, error) {
+	s := list(xs)
+	if len(xs) > 1 {
+		med, _ := median(xs)
+		s += fmt.Sprintf(" (median %s, min %s", seconds(med), seconds(slices.Min(xs)))
+	} else {
+		s += " ("
+	}
+	cpu, err := readCPU(name)
+	if err != nil {
+		return "", err
+	}
+	if med, ok := median(cpu); ok {
+		if len(xs) > 1 {
+			s += "; "
+		}
+		s += "CPU user+sys median " + seconds(med)
+	}
+	s += ")"
+	return strings.TrimSuffix(s, " ()"), nil
+}
+
+// readCPU reads name.cpu, lines of "user sys" seconds, as user+sys sums; a
+// missing file or name "" gives none.
+func readCPU(name string) ([]float64, error) {
+	if name == "" {
+		return nil, nil
+	}
+	f, err := os.Open(name + ".cpu")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []float64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			continue
+		}
+		var sum float64
+		for _, fl := range fields {
+			v, err := strconv.ParseFloat(fl, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s.cpu: %w", name, err)
+			}
+			sum += v
+		}
+		out = append(out, sum)
 	}
 	return out, sc.Err()
 }

@@ -71,6 +71,7 @@ func TestRender(t *testing.T) {
 	fast := write("fast", "1.0\n1.1\n9\n")
 	slow := write("slow", "2\n2\n")
 	ns := write("ns", "12345678e-9\n")
+	write("slow.cpu", "1.5 0.5\n0.25 0.25\n")
 	tests := []struct {
 		name    string
 		row     row
@@ -84,6 +85,9 @@ func TestRender(t *testing.T) {
 		{"info", row{"info", slow, fast, "", "", ""}, true, "| info | 2.00 s | 1.10 s | 1.82x | — | — |"},
 		{"missing with note", row{"lin", filepath.Join(dir, "none"), "", "abs<0.05", "t", "not there"}, false, "| lin | — | — | — | t | n/a (not there) |"},
 		{"ratio without baseline fails", row{"x", fast, "", "ratio<2", "t", ""}, false, "**FAIL**"},
+		{"details", row{"d", slow, fast, "", "", ""}, true,
+			"- d: trove 2.00 s, 2.00 s (median 2.00 s, min 2.00 s; CPU user+sys median 1.25 s); baseline 1.00 s, 1.10 s, 9.00 s (median 1.10 s, min 1.00 s)\n"},
+		{"details of one time", row{"one", ns, "", "", "", ""}, true, "- one: trove 12.3 ms\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
