@@ -50,15 +50,27 @@ func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, 
 	if err != nil {
 		return core.Version{}, err
 	}
-	if err := c.uploadMissing(ctx, a, m); err != nil {
-		return core.Version{}, err
-	}
-	res, err := c.api.LogArtifact(ctx, service.LogRequest{
+	req := service.LogRequest{
 		Entity: entity, Project: project, Name: a.Name, Type: a.Type,
 		Description: a.Description, Metadata: md, Aliases: aliases, RunID: runID, Manifest: m,
-	})
-	if err != nil {
-		return core.Version{}, err
+	}
+	// The store answers which blobs it lacks; only those are uploaded. On an
+	// embedded store the hashing pass stored them already, and unchanged
+	// content dedups without any blob check, so one call usually does.
+	var res service.LogResult
+	for attempt := 0; ; attempt++ {
+		if res, err = c.api.LogArtifact(ctx, req); err != nil {
+			return core.Version{}, err
+		}
+		if len(res.Missing) == 0 {
+			break
+		}
+		if attempt == maxUploadRounds {
+			return core.Version{}, core.Errorf(core.ErrUnavailable, "log %s: %d blobs still missing after %d uploads", a.Name, len(res.Missing), attempt)
+		}
+		if err := c.upload(ctx, a, m, res.Missing); err != nil {
+			return core.Version{}, err
+		}
 	}
 	if a.manifest == nil {
 		a.manifest = &m
@@ -173,31 +185,32 @@ func (c *Client) hashFile(ctx context.Context, f localFile, size int64, p Progre
 	return d, nil
 }
 
-// uploadMissing sends the blobs the store lacks. On an embedded store the
-// hashing pass stored them already, so this finds nothing to do.
-func (c *Client) uploadMissing(ctx context.Context, a *Artifact, m core.Manifest) error {
+// maxUploadRounds bounds how often a log uploads what the store says it
+// lacks before giving up (blobs deleted by a concurrent GC could otherwise
+// make it loop).
+const maxUploadRounds = 3
+
+// upload sends the given blobs of a's manifest, streaming each from its
+// local file and verifying it on the way.
+func (c *Client) upload(ctx context.Context, a *Artifact, m core.Manifest, missing []core.Digest) error {
 	type source struct {
 		path string
 		size int64
 	}
-	srcs := make(map[core.Digest]source)
-	var digests []core.Digest
 	byEntry := make(map[string]string, len(a.files))
 	for _, f := range a.files {
 		byEntry[f.entry] = f.src
 	}
+	srcs := make(map[core.Digest]source)
 	for _, e := range m.Entries() {
-		if e.Ref != "" {
-			continue
-		}
-		if _, ok := srcs[e.Digest]; !ok {
+		if _, ok := srcs[e.Digest]; !ok && e.Ref == "" {
 			srcs[e.Digest] = source{byEntry[e.Path], e.Size}
-			digests = append(digests, e.Digest)
 		}
 	}
-	missing, err := c.api.MissingBlobs(ctx, digests)
-	if err != nil || len(missing) == 0 {
-		return err
+	for _, d := range missing {
+		if srcs[d].path == "" {
+			return core.Errorf(core.ErrInvalid, "the store asks for blob %s, which is not in the artifact", d)
+		}
 	}
 	var total int64
 	for _, d := range missing {

@@ -3,6 +3,7 @@ package blob
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,19 +47,18 @@ func TestIngestFileRenames(t *testing.T) {
 	}
 	defer b.Close()
 	content := bytes.Repeat([]byte("trove"), 1<<18)
-	tmp, err := tempKey()
+	tmp, d, n, err := b.writeFileTemp(ctx, bytes.NewReader(content), -1)
+	if err != nil || d != core.DigestOf(content) || n != int64(len(content)) {
+		t.Fatalf("writeFileTemp = %s, %d, %v", d, n, err)
+	}
+	if filepath.Dir(tmp) != b.path(tempPrefix[:len(tempPrefix)-1]) {
+		t.Fatalf("temporary file %s is not under root/%s", tmp, tempPrefix)
+	}
+	before, err := os.Stat(tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, n, err := b.writeTemp(ctx, tmp, bytes.NewReader(content))
-	if err != nil || d != core.DigestOf(content) || n != int64(len(content)) {
-		t.Fatalf("writeTemp = %s, %d, %v", d, n, err)
-	}
-	before, err := os.Stat(b.path(tmp))
-	if err != nil {
-		t.Fatalf("the temporary key is not the file root/%s: %v", tmp, err)
-	}
-	if err := b.publish(ctx, tmp, d); err != nil {
+	if err := b.publishPath(tmp, d); err != nil {
 		t.Fatal(err)
 	}
 	after, err := os.Stat(b.path(keyOf(d)))
@@ -68,7 +68,7 @@ func TestIngestFileRenames(t *testing.T) {
 	if before.Sys().(*syscall.Stat_t).Ino != after.Sys().(*syscall.Stat_t).Ino {
 		t.Errorf("blob file is a new inode: it was copied, not renamed")
 	}
-	if _, err := os.Stat(b.path(tmp)); !os.IsNotExist(err) {
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Errorf("temporary file still there after publish: %v", err)
 	}
 }

@@ -195,9 +195,9 @@ func OpenStatCache(ctx context.Context, path string) (*StatCache, error) {
 }
 
 // initRetrying runs init, retrying while it fails with SQLITE_BUSY for up to
-// busyTimeout. Switching a new file to WAL takes an exclusive lock without
-// calling the busy handler, so processes that open a fresh cache together
-// get SQLITE_BUSY at once instead of waiting their turn.
+// busyTimeout. Switching a new file to WAL takes an exclusive lock that the
+// busy handler does not always cover: processes opening a fresh cache
+// together were seen to get SQLITE_BUSY at once instead of waiting.
 func (c *StatCache) initRetrying(ctx context.Context) error {
 	deadline := time.Now().Add(busyTimeout)
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {

@@ -39,8 +39,12 @@ type API interface {
 	// at the end when the bytes do not match d. core.ErrNotFound if absent.
 	GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, error)
 
-	// LogArtifact commits a version whose blobs are all stored (§2.1–2.3):
-	// identical content dedups to the existing version.
+	// LogArtifact commits a version (§2.1–2.3). Content identical to a
+	// committed version of the collection dedups to it, whatever blobs are
+	// stored. Otherwise, when some blobs of the manifest are not stored,
+	// nothing is committed and the result lists them in Missing: the caller
+	// uploads those and calls again. This is the upload protocol — send the
+	// manifest, learn what is missing, upload only that, commit.
 	LogArtifact(ctx context.Context, req LogRequest) (LogResult, error)
 	// UseArtifact resolves ref and records it as an input of the run.
 	UseArtifact(ctx context.Context, runID string, ref core.Ref) (core.Version, error)
@@ -100,10 +104,11 @@ type LogRequest struct {
 	Manifest    core.Manifest   `json:"manifest"`
 }
 
-// LogResult is the version a LogArtifact landed on.
+// LogResult is the version a LogArtifact landed on, or the blobs it lacks.
 type LogResult struct {
-	Version core.Version `json:"version"`
-	Created bool         `json:"created"` // false when the content deduplicated to an existing version
+	Version core.Version  `json:"version"`           // zero when Missing is not empty
+	Created bool          `json:"created"`           // false when the content deduplicated to an existing version
+	Missing []core.Digest `json:"missing,omitempty"` // blobs to upload before logging again; nothing was committed
 }
 
 // Update changes a version; nil fields stay.

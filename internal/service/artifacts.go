@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -117,8 +116,12 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	// were checked when it was committed.
 	digest := req.Manifest.Digest()
 	if _, err := s.meta.FindVersionByDigest(ctx, req.Entity, req.Project, req.Name, digest); errors.Is(err, core.ErrNotFound) {
-		if err := s.checkBlobs(ctx, req.Manifest); err != nil {
+		missing, err := s.missingOf(ctx, req.Manifest)
+		if err != nil {
 			return LogResult{}, err
+		}
+		if len(missing) > 0 {
+			return LogResult{Missing: missing}, nil
 		}
 	} else if err != nil {
 		return LogResult{}, err
@@ -138,31 +141,18 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 // maxDescription bounds a version's description.
 const maxDescription = 64 << 10
 
-// checkBlobs verifies that every stored (non-reference) entry's blob exists.
-func (s *Service) checkBlobs(ctx context.Context, m core.Manifest) error {
+// missingOf returns the blobs of a manifest's stored (non-reference) entries
+// that the blob store lacks.
+func (s *Service) missingOf(ctx context.Context, m core.Manifest) ([]core.Digest, error) {
 	var ds []core.Digest
-	byDigest := make(map[core.Digest]string)
+	seen := make(map[core.Digest]bool)
 	for _, e := range m.Entries() {
-		if e.Ref != "" {
-			continue
-		}
-		if _, ok := byDigest[e.Digest]; !ok {
-			byDigest[e.Digest] = e.Path
+		if e.Ref == "" && !seen[e.Digest] {
+			seen[e.Digest] = true
 			ds = append(ds, e.Digest)
 		}
 	}
-	missing, err := s.MissingBlobs(ctx, ds)
-	if err != nil {
-		return err
-	}
-	if len(missing) > 0 {
-		paths := make([]string, 0, 3)
-		for _, d := range missing[:min(3, len(missing))] {
-			paths = append(paths, byDigest[d])
-		}
-		return core.Errorf(core.ErrInvalid, "%d file(s) of the manifest were not uploaded (%s…)", len(missing), strings.Join(paths, ", "))
-	}
-	return nil
+	return s.MissingBlobs(ctx, ds)
 }
 
 // UseArtifact implements API.

@@ -342,11 +342,28 @@ func testBlobsVerified(t *testing.T, api service.API) {
 func testMissingBlobRefused(t *testing.T, api service.API) {
 	ctx := context.Background()
 	run := startRun(t, api, "", "")
-	m, _ := core.NewManifest([]core.Entry{{Path: "a", Digest: core.DigestOf([]byte("not uploaded")), Size: 12}})
-	_, err := api.LogArtifact(ctx, service.LogRequest{Entity: entity, Project: project, Name: "d", Type: "dataset", RunID: run.ID, Manifest: m})
-	wantKind(t, err, core.ErrInvalid, "log with a blob not uploaded")
+	stored := files(t, api, map[string]string{"b": "stored"}).Entries()[0]
+	lacking := core.DigestOf([]byte("not uploaded"))
+	m, _ := core.NewManifest([]core.Entry{{Path: "a", Digest: lacking, Size: 12}, {Path: "a2", Digest: lacking, Size: 12}, stored})
+	req := service.LogRequest{Entity: entity, Project: project, Name: "d", Type: "dataset", RunID: run.ID, Manifest: m}
+	res, err := api.LogArtifact(ctx, req)
+	if err != nil || len(res.Missing) != 1 || res.Missing[0] != lacking || res.Version.Name != "" {
+		t.Fatalf("log with a blob not uploaded = %+v, %v; want exactly that blob missing", res, err)
+	}
 	_, err = api.ArtifactVersions(ctx, ref("d"))
-	wantKind(t, err, core.ErrNotFound, "versions after a refused log")
+	wantKind(t, err, core.ErrNotFound, "versions after a log that lacked blobs")
+	if err := api.PutBlob(ctx, lacking, 12, strings.NewReader("not uploaded")); err != nil {
+		t.Fatal(err)
+	}
+	res, err = api.LogArtifact(ctx, req)
+	if err != nil || len(res.Missing) != 0 || !res.Created || res.Version.Index != 0 {
+		t.Fatalf("log after the upload = %+v, %v", res, err)
+	}
+	// Logging it again dedups.
+	res, err = api.LogArtifact(ctx, req)
+	if err != nil || res.Created || len(res.Missing) != 0 {
+		t.Fatalf("re-log = %+v, %v", res, err)
+	}
 }
 
 func testBadInput(t *testing.T, api service.API) {
