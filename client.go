@@ -230,7 +230,16 @@ func (c *Client) statCache(ctx context.Context) *cache.StatCache {
 			c.log.Warn("stat cache disabled", "err", err)
 			return
 		}
-		sc, err := cache.OpenStatCache(ctx, filepath.Join(c.cacheDir, "stat.db"))
+		path := filepath.Join(c.cacheDir, "stat.db")
+		sc, err := cache.OpenStatCache(ctx, path)
+		if errors.Is(err, core.ErrCorrupt) {
+			// The cache only saves work: start it afresh.
+			c.log.Warn("stat cache is damaged; starting a new one", "path", path, "err", err)
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(path + suffix)
+			}
+			sc, err = cache.OpenStatCache(ctx, path)
+		}
 		if err != nil {
 			c.log.Warn("stat cache disabled", "err", err)
 			return

@@ -488,3 +488,23 @@ func TestRemoteUploadAndBlobCache(t *testing.T) {
 		t.Fatalf("after cleanup, fetched %d in all, want 4", n)
 	}
 }
+
+// TestDamagedStatCache: a stat cache file that is not a database is
+// replaced, and logging works.
+func TestDamagedStatCache(t *testing.T) {
+	c, work := testClient(t)
+	if err := os.MkdirAll(c.cacheDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(c.cacheDir, "stat.db"), strings.Repeat("garbage!", 1000))
+	write(t, filepath.Join(work, "a.txt"), "a")
+	run := startRun(t, c)
+	a := NewArtifact("d", "dataset")
+	a.AddFile(filepath.Join(work, "a.txt"))
+	if _, err := run.LogArtifact(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	if c.stat == nil {
+		t.Fatal("the damaged stat cache was not replaced")
+	}
+}
