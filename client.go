@@ -325,15 +325,7 @@ func (c *Client) ArtifactVersions(ctx context.Context, name string) ([]*Version,
 	if err != nil {
 		return nil, err
 	}
-	vs, err := c.api.ArtifactVersions(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Version, len(vs))
-	for i, v := range vs {
-		out[i] = c.newVersion(v)
-	}
-	return out, nil
+	return c.versions(c.api.ArtifactVersions(ctx, r))
 }
 
 // Collections lists the artifacts of a project ("" = the default project),
@@ -353,15 +345,7 @@ func (c *Client) Run(ctx context.Context, idOrName string) (*Run, error) {
 
 // Runs lists the runs of a project ("" = the default project) in start order.
 func (c *Client) Runs(ctx context.Context, project string) ([]*Run, error) {
-	rs, err := c.api.ListRuns(ctx, c.entity, firstNonEmpty(project, c.project))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Run, len(rs))
-	for i, r := range rs {
-		out[i] = c.newRun(r)
-	}
-	return out, nil
+	return c.runs(c.api.ListRuns(ctx, c.entity, firstNonEmpty(project, c.project)))
 }
 
 // LineageOptions shape a lineage query.

@@ -189,6 +189,7 @@ func (r *Run) UsedArtifacts(ctx context.Context) ([]*Version, error) {
 	return r.c.versions(vs, err)
 }
 
+// versions wraps the versions a query returned.
 func (c *Client) versions(vs []core.Version, err error) ([]*Version, error) {
 	if err != nil {
 		return nil, err
@@ -196,6 +197,18 @@ func (c *Client) versions(vs []core.Version, err error) ([]*Version, error) {
 	out := make([]*Version, len(vs))
 	for i, v := range vs {
 		out[i] = c.newVersion(v)
+	}
+	return out, nil
+}
+
+// runs wraps the runs a query returned.
+func (c *Client) runs(rs []core.Run, err error) ([]*Run, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Run, len(rs))
+	for i, r := range rs {
+		out[i] = c.newRun(r)
 	}
 	return out, nil
 }

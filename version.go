@@ -106,15 +106,7 @@ func (v *Version) LoggedBy(ctx context.Context) (*Run, error) {
 
 // UsedBy returns the runs that used the version, earliest first.
 func (v *Version) UsedBy(ctx context.Context) ([]*Run, error) {
-	rs, err := v.c.api.UsedBy(ctx, v.ref())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Run, len(rs))
-	for i, r := range rs {
-		out[i] = v.c.newRun(r)
-	}
-	return out, nil
+	return v.c.runs(v.c.api.UsedBy(ctx, v.ref()))
 }
 
 // Save persists changes to Description, Metadata and Aliases: aliases added

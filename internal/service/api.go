@@ -18,8 +18,9 @@ import (
 type API interface {
 	// CreateRun starts a run in state running.
 	CreateRun(ctx context.Context, r NewRun) (core.Run, error)
-	// GetRun finds a run of a project by id or, failing that, by display
-	// name (the newest of that name). core.ErrNotFound when neither matches.
+	// GetRun finds a run by id (in any project) or, failing that, by display
+	// name in the given project (the newest of that name). core.ErrNotFound
+	// when neither matches.
 	GetRun(ctx context.Context, entity, project, idOrName string) (core.Run, error)
 	// ListRuns lists a project's runs in start order; empty for an unknown
 	// project.

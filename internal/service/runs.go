@@ -103,8 +103,10 @@ func (s *Service) GetRun(ctx context.Context, entity, project, idOrName string) 
 	if idOrName == "" {
 		return core.Run{}, core.Errorf(core.ErrInvalid, "run id is empty")
 	}
+	// Run ids are unique in the store, so an id finds its run in any
+	// project; a display name is looked up in the given project only.
 	run, err := s.meta.GetRun(ctx, idOrName)
-	if err == nil && (entity == "" || run.Entity == entity) && (project == "" || run.Project == project) {
+	if err == nil {
 		return s.liveness(run), nil
 	}
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
