@@ -159,6 +159,7 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 
 func newGetCmd(g *globals, sc *scope) *cobra.Command {
 	var root string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "get REF",
 		Short: "Download an artifact version",
@@ -177,12 +178,19 @@ verified. The last line of stdout is the directory.`,
 				if err != nil {
 					return err
 				}
+				if asJSON {
+					return writeJSON(g.stdout, struct {
+						Ref string `json:"ref"`
+						Dir string `json:"dir"`
+					}{v.FullName(), dir})
+				}
 				_, err = fmt.Fprintln(g.stdout, dir)
 				return err
 			})
 		},
 	}
 	cmd.Flags().StringVar(&root, "root", "", "directory to download into (default ./artifacts/NAME:vN)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"ref": …, "dir": …} as JSON`)
 	return cmd
 }
 
