@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -94,18 +95,17 @@ the existing version. The last line of stdout is the version, entity/project/nam
 }
 
 func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
-	fi, err := os.Stat(o.path)
-	if err != nil {
+	if _, err := os.Stat(o.path); err != nil {
 		return core.Errorf(core.ErrNotFound, "%v", err)
 	}
 	if o.name == "" {
 		abs, _ := filepath.Abs(o.path)
 		o.name = filepath.Base(abs)
 	}
-	a := trove.NewArtifact(o.name, o.typ)
-	a.Description = o.desc
+	var md map[string]any
 	if o.metadata != "" {
-		if a.Metadata, err = parseMetadata(o.metadata); err != nil {
+		var err error
+		if md, err = parseMetadata(o.metadata); err != nil {
 			return err
 		}
 	}
@@ -123,14 +123,11 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 			}
 		}
 	}
-	if fi.IsDir() {
-		err = a.AddDir(o.path)
-	} else {
-		err = a.AddFile(o.path)
-	}
+	a, err := artifactFromPath(o.name, o.typ, o.path)
 	if err != nil {
 		return err
 	}
+	a.Description, a.Metadata = o.desc, md
 	return withClient(ctx, g, sc, func(c *trove.Client) error {
 		// Refuse a type conflict before the upload run exists, so that the
 		// refusal leaves no failed run behind.
@@ -155,6 +152,22 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 		_, err = fmt.Fprintln(g.stdout, v.FullName())
 		return err
 	})
+}
+
+// artifactFromPath starts an artifact holding a file (stored under its base
+// name) or a directory's tree (paths relative to it).
+func artifactFromPath(name, typ, path string) (*trove.Artifact, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, core.Errorf(core.ErrNotFound, "%v", err)
+	}
+	a := trove.NewArtifact(name, typ)
+	if fi.IsDir() {
+		err = a.AddDir(path)
+	} else {
+		err = a.AddFile(path)
+	}
+	return a, err
 }
 
 func newGetCmd(g *globals, sc *scope) *cobra.Command {
@@ -381,7 +394,7 @@ aliases afterwards.`,
 					return err
 				}
 				for _, a := range remove {
-					if !contains(v.Aliases, a) {
+					if !slices.Contains(v.Aliases, a) {
 						return core.Errorf(core.ErrNotFound, "%s has no alias %q", v.FullName(), a)
 					}
 				}
@@ -403,25 +416,16 @@ aliases afterwards.`,
 	return cmd
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // applyAliases returns aliases with add appended and remove dropped.
 func applyAliases(aliases, add, remove []string) []string {
 	var out []string
 	for _, a := range aliases {
-		if !contains(remove, a) {
+		if !slices.Contains(remove, a) {
 			out = append(out, a)
 		}
 	}
 	for _, a := range add {
-		if !contains(out, a) {
+		if !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -196,18 +195,9 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 
 // logPath logs a file or directory as an output of run.
 func logPath(ctx context.Context, run *trove.Run, out outputSpec) (*trove.Version, error) {
-	fi, err := os.Stat(out.path)
+	a, err := artifactFromPath(out.name, out.typ, out.path)
 	if err != nil {
-		return nil, core.Errorf(core.ErrNotFound, "--log %s:%s: %v", out.name, out.typ, err)
-	}
-	a := trove.NewArtifact(out.name, out.typ)
-	if fi.IsDir() {
-		err = a.AddDir(out.path)
-	} else {
-		err = a.AddFile(out.path, filepath.Base(out.path))
-	}
-	if err != nil {
-		return nil, err
+		return nil, core.Errorf(core.KindOf(err), "--log %s:%s: %v", out.name, out.typ, err)
 	}
 	return run.LogArtifact(ctx, a)
 }
