@@ -104,6 +104,9 @@ type Client struct {
 
 	blobsOnce sync.Once
 	blobs     *cache.Blobs // nil when the blob cache is unavailable
+
+	fetchMu  sync.Mutex
+	fetching map[core.Digest]*fetchLock // one fetch per blob at a time, so duplicates hit the cache
 }
 
 // ingester stores a local file's bytes while hashing them, in one pass.
@@ -278,6 +281,13 @@ func (c *Client) openBlob(ctx context.Context, d core.Digest) (io.ReadCloser, er
 	if rc, _, err := bc.Open(ctx, d); err == nil {
 		return rc, nil
 	}
+	// Entries with the same content are fetched in parallel: let the first
+	// fetch fill the cache and the others read it.
+	unlock := c.lockFetch(d)
+	defer unlock()
+	if rc, _, err := bc.Open(ctx, d); err == nil {
+		return rc, nil
+	}
 	rc, err := c.api.GetBlob(ctx, d)
 	if err != nil {
 		return nil, err
@@ -292,6 +302,36 @@ func (c *Client) openBlob(ctx context.Context, d core.Digest) (io.ReadCloser, er
 	}
 	// Not kept (larger than the cache, or evicted at once): read it directly.
 	return c.api.GetBlob(ctx, d)
+}
+
+// fetchLock is the lock of one blob's fetch and the number of its users.
+type fetchLock struct {
+	mu    sync.Mutex
+	users int // guarded by Client.fetchMu
+}
+
+// lockFetch serializes fetches of blob d and returns the unlock function.
+func (c *Client) lockFetch(d core.Digest) func() {
+	c.fetchMu.Lock()
+	if c.fetching == nil {
+		c.fetching = make(map[core.Digest]*fetchLock)
+	}
+	l := c.fetching[d]
+	if l == nil {
+		l = &fetchLock{}
+		c.fetching[d] = l
+	}
+	l.users++
+	c.fetchMu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		c.fetchMu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.fetching, d)
+		}
+		c.fetchMu.Unlock()
+	}
 }
 
 // qualify parses a reference and fills the client's default entity and
