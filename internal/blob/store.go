@@ -8,6 +8,8 @@ package blob
 import (
 	"context"
 	"io"
+	"net/http"
+	"time"
 	"strings"
 
 	"github.com/troveml/trove/internal/core"
@@ -83,4 +85,19 @@ func parseKey(key string) (core.Digest, bool) {
 		return core.Digest{}, false
 	}
 	return d, true
+}
+
+// Presigner is the optional ability of a Store to hand out URLs through
+// which a client moves a blob's bytes directly to or from the backing object
+// store, so that servers never carry them. Check for it with a type
+// assertion.
+type Presigner interface {
+	// PresignGet returns a URL from which blob d can be fetched with a
+	// plain GET until ttl has passed. It does not check that d exists.
+	PresignGet(ctx context.Context, d core.Digest, ttl time.Duration) (string, error)
+	// PresignPut returns a URL to which blob d of the given size can be
+	// uploaded with a PUT until ttl has passed, and the headers the PUT
+	// must carry. The object store itself rejects a body whose SHA-256 is
+	// not d, so nothing unverified ever appears under d's key.
+	PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration) (url string, header http.Header, err error)
 }
