@@ -9,8 +9,8 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/troveml/trove/internal/core"
 )

@@ -135,8 +135,8 @@ func (s *Store) CreateUser(ctx context.Context, name string, admin bool, now tim
 	return User{}, errTODO
 }
 func (s *Store) GetUser(ctx context.Context, name string) (User, error) { return User{}, errTODO }
-func (s *Store) ListUsers(ctx context.Context) ([]User, error)         { return nil, errTODO }
-func (s *Store) CountUsers(ctx context.Context) (int, error)           { return 0, errTODO }
+func (s *Store) ListUsers(ctx context.Context) ([]User, error)          { return nil, errTODO }
+func (s *Store) CountUsers(ctx context.Context) (int, error)            { return 0, errTODO }
 func (s *Store) CreateAPIKey(ctx context.Context, user string, hash [32]byte, prefix, label string, now time.Time) (APIKey, error) {
 	return APIKey{}, errTODO
 }
@@ -154,7 +154,7 @@ func (s *Store) GetEntity(ctx context.Context, name string) (Entity, error) { re
 func (s *Store) SetMember(ctx context.Context, team, user string, role Role) error {
 	return errTODO
 }
-func (s *Store) RemoveMember(ctx context.Context, team, user string) error { return errTODO }
+func (s *Store) RemoveMember(ctx context.Context, team, user string) error  { return errTODO }
 func (s *Store) Members(ctx context.Context, team string) ([]Member, error) { return nil, errTODO }
 func (s *Store) MemberRole(ctx context.Context, team, user string) (Role, error) {
 	return "", errTODO
