@@ -1,9 +1,8 @@
 package blob
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -23,52 +22,97 @@ import (
 	"github.com/troveml/trove/internal/core"
 )
 
-// Bucket is a Store over a gocloud.dev bucket.
+// Bucket is a Store over a gocloud.dev bucket. On S3 it is also a Presigner
+// (see CanPresign).
 //
-// Writes are atomic (a blob appears whole or not at all: gocloud writers
-// publish only on a successful Close — fileblob renames a temporary file, S3
-// completes an upload) but not synced: a blob survives a crash of the process
-// that wrote it, not a power loss or kernel crash. Trove trades that for
-// speed, since an fsync per blob would dominate the cost of logging many small
-// files; a blob lost that way is caught as missing or corrupt when read.
+// Writes are atomic — a blob appears whole or not at all: the file store
+// renames a complete temporary file, S3 publishes an object only when its
+// PutObject or CompleteMultipartUpload succeeds — but on disk not synced: a
+// blob survives a crash of the process that wrote it, not a power loss or
+// kernel crash. Trove trades that for speed, since an fsync per blob would
+// dominate the cost of logging many small files; a blob lost that way is
+// caught as missing or corrupt when read.
 type Bucket struct {
 	bucket *gcblob.Bucket
 	// root is the directory of a bucket opened with a file:// URL, "" for
 	// other drivers. Knowing it lets Ingest rename instead of copy, and List
 	// walk the tree once instead of once per page.
 	root string
+	// key, when not nil, encrypts the blobs of a file:// bucket (crypt.go).
+	key *cipherKey
+	// s3 is set for a bucket opened with an s3:// URL.
+	s3 *s3Store
+	// spoolDir is where Ingest on a bucket other than file:// spools
+	// content; "" is os.TempDir().
+	spoolDir string
 }
 
 var _ Store = (*Bucket)(nil)
 
+// Options are the settings of a store that do not belong in its URL.
+type Options struct {
+	// EncryptionKey, when not nil, is the 32-byte key with which a file://
+	// store keeps its blobs encrypted (AES-256-GCM, see crypt.go; LoadKey
+	// reads one from a file). The same key must be given every time the
+	// store is opened: blobs written under another key, or none, fail to
+	// read with core.ErrCorrupt. Other stores refuse a key.
+	EncryptionKey []byte
+	// SpoolDir is the directory where Ingest on a store other than file://
+	// keeps content while hashing it, so it needs room for the largest blob
+	// being ingested; "" means os.TempDir().
+	SpoolDir string
+}
+
 // opener opens the bucket a URL of one scheme names.
-type opener func(ctx context.Context, u *url.URL) (*Bucket, error)
+type opener func(ctx context.Context, u *url.URL, o Options) (*Bucket, error)
 
 // openers lists the drivers Open knows, by URL scheme. It is the one place a
-// new driver (s3) is added.
+// new driver is added.
 var openers = map[string]opener{
 	"file": openFile,
 	"mem":  openMem,
+	"s3":   openS3,
 }
 
-// Open opens the blob store a URL names: "file:///abs/dir" (a directory,
-// created if missing) or "mem://" (in memory, for tests). An unknown scheme
-// or a malformed URL is core.ErrInvalid.
+// Open opens the blob store a URL names, with default Options:
+// "file:///abs/dir" (a directory, created if missing), "s3://bucket?…" (see
+// openS3 for the parameters and where credentials come from) or "mem://" (in
+// memory, for tests). An unknown scheme or a malformed URL is
+// core.ErrInvalid. Open does not contact the store; Ping does.
 func Open(ctx context.Context, rawURL string) (*Bucket, error) {
+	return OpenWith(ctx, rawURL, Options{})
+}
+
+// OpenWith is Open with Options. A key that is not 32 bytes, or a key for a
+// store other than file://, is core.ErrInvalid.
+func OpenWith(ctx context.Context, rawURL string, o Options) (*Bucket, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: %v", rawURL, err)
+		// url.Error repeats the URL, which may hold a secret.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, core.Errorf(core.ErrInvalid, "blob store URL: %v", err)
 	}
 	open, ok := openers[u.Scheme]
 	if !ok {
 		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: unsupported scheme %q (supported: %s)",
-			rawURL, u.Scheme, strings.Join(slices.Sorted(maps.Keys(openers)), ", "))
+			u.Redacted(), u.Scheme, strings.Join(slices.Sorted(maps.Keys(openers)), ", "))
 	}
-	return open(ctx, u)
+	if o.EncryptionKey != nil && len(o.EncryptionKey) != KeySize {
+		return nil, core.Errorf(core.ErrInvalid, "blob: encryption key has %d bytes; want %d", len(o.EncryptionKey), KeySize)
+	}
+	b, err := open(ctx, u, o)
+	if err != nil {
+		return nil, err
+	}
+	b.spoolDir = o.SpoolDir
+	return b, nil
 }
 
 // openFile opens file:///abs/dir.
-func openFile(_ context.Context, u *url.URL) (*Bucket, error) {
+func openFile(_ context.Context, u *url.URL, o Options) (*Bucket, error) {
 	switch {
 	case u.Opaque != "" || !filepath.IsAbs(u.Path):
 		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: want file:///absolute/directory", u.Redacted())
@@ -76,6 +120,13 @@ func openFile(_ context.Context, u *url.URL) (*Bucket, error) {
 		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: host %q is not local; want file:///absolute/directory", u.Redacted(), u.Host)
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: file URLs take no user, query or fragment", u.Redacted())
+	}
+	var key *cipherKey
+	if o.EncryptionKey != nil {
+		var err error
+		if key, err = newCipherKey(o.EncryptionKey); err != nil {
+			return nil, err
+		}
 	}
 	dir := filepath.Clean(u.Path)
 	b, err := fileblob.OpenBucket(dir, &fileblob.Options{
@@ -90,20 +141,23 @@ func openFile(_ context.Context, u *url.URL) (*Bucket, error) {
 	if err != nil {
 		return nil, core.Errorf(core.ErrUnavailable, "open blob directory %s: %w", dir, err)
 	}
-	return &Bucket{bucket: b, root: dir}, nil
+	return &Bucket{bucket: b, root: dir, key: key}, nil
 }
 
 // openMem opens mem://.
-func openMem(_ context.Context, u *url.URL) (*Bucket, error) {
+func openMem(_ context.Context, u *url.URL, o Options) (*Bucket, error) {
 	if u.Opaque != "" || u.Host != "" || u.Path != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: want exactly mem://", u.Redacted())
+	}
+	if o.EncryptionKey != nil {
+		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: encryption keys are for file:// stores", u.Redacted())
 	}
 	return NewBucket(memblob.OpenBucket(&memblob.Options{NoMD5: true})), nil
 }
 
 // NewBucket wraps a gocloud bucket, which the returned Bucket owns: Close
-// closes it. Ingest on it copies its temporary object to the final key, so
-// prefer Open for local directories, where Ingest renames instead.
+// closes it. Prefer Open, which knows the fast paths of local directories and
+// what S3 needs beyond gocloud (cleaning multipart uploads, presigning).
 func NewBucket(b *gcblob.Bucket) *Bucket { return &Bucket{bucket: b} }
 
 // Close closes the underlying bucket.
@@ -113,7 +167,41 @@ func (b *Bucket) Close() error { return b.bucket.Close() }
 // first 512 bytes of every blob to sniff one.
 var writerOptions = &gcblob.WriterOptions{ContentType: "application/octet-stream"}
 
+// writerOptions returns the options of a write of size bytes (-1: unknown).
+func (b *Bucket) writerOptions(size int64) *gcblob.WriterOptions {
+	if b.s3 != nil {
+		return s3WriterOptions(size)
+	}
+	return writerOptions
+}
+
+// newWriter starts a write of key. Cancelling the returned context before
+// Close is how a gocloud write is abandoned: nothing gets published.
+// size is the content's size, -1 if unknown.
+func (b *Bucket) newWriter(ctx context.Context, key string, size int64) (*gcblob.Writer, context.CancelFunc, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	w, err := b.bucket.NewWriter(wctx, key, b.writerOptions(size))
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return w, cancel, nil
+}
+
+// abandon abandons the write w of key and returns err: nothing appears under
+// key, and no multipart upload stays behind.
+func (b *Bucket) abandon(ctx context.Context, w *gcblob.Writer, cancel context.CancelFunc, key string, err error) error {
+	cancel()
+	b.abortUpload(ctx, key, w.Close())
+	return err
+}
+
 // Put implements Store. A zero digest or a size below -1 is core.ErrInvalid.
+//
+// On a bucket other than file:// the content streams to the final key as it
+// is read and hashed; the write is published (S3: PutObject or
+// CompleteMultipartUpload is sent) only by Close, after the digest and size
+// checked out, and abandoned otherwise.
 func (b *Bucket) Put(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
 	if d.IsZero() {
 		return core.Errorf(core.ErrInvalid, "blob: put: no digest")
@@ -132,19 +220,11 @@ func (b *Bucket) Put(ctx context.Context, d core.Digest, size int64, r io.Reader
 	if exists {
 		return nil
 	}
-	// Cancelling wctx before Close is how a gocloud write is abandoned:
-	// nothing gets published.
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w, err := b.bucket.NewWriter(wctx, key, writerOptions)
+	w, cancel, err := b.newWriter(ctx, key, size)
 	if err != nil {
 		return storeErr("put", d, err)
 	}
-	abort := func(err error) error {
-		cancel()
-		_ = w.Close()
-		return err
-	}
+	defer cancel()
 	src := r
 	if size >= 0 {
 		// One byte more than declared is enough to know the size is wrong,
@@ -153,92 +233,125 @@ func (b *Bucket) Put(ctx context.Context, d core.Digest, size int64, r io.Reader
 	}
 	h := core.NewHash()
 	n, rerr, werr := copyHashed(ctx, w, src, h)
+	abandon := func(err error) error { return b.abandon(ctx, w, cancel, key, err) }
 	switch {
 	case rerr != nil:
-		return abort(core.Errorf(kindOr(rerr, core.ErrUnavailable), "blob: put %s: reading content: %w", d, rerr))
+		return abandon(core.Errorf(kindOr(rerr, core.ErrUnavailable), "blob: put %s: reading content: %w", d, rerr))
 	case werr != nil:
-		return abort(storeErr("put", d, werr))
+		return abandon(storeErr("put", d, werr))
 	case size >= 0 && n > size:
-		return abort(core.Errorf(core.ErrCorrupt, "blob: put %s: content is longer than the declared %d bytes", d, size))
+		return abandon(core.Errorf(core.ErrCorrupt, "blob: put %s: content is longer than the declared %d bytes", d, size))
 	}
 	got := core.DigestFromHash(h)
 	if size >= 0 && n != size {
-		return abort(core.Errorf(core.ErrCorrupt, "blob: put %s: got %d bytes (digest %s), declared %d", d, n, got, size))
+		return abandon(core.Errorf(core.ErrCorrupt, "blob: put %s: got %d bytes (digest %s), declared %d", d, n, got, size))
 	}
 	if got != d {
-		return abort(core.Errorf(core.ErrCorrupt, "blob: put: content digest is %s, expected %s", got, d))
+		return abandon(core.Errorf(core.ErrCorrupt, "blob: put: content digest is %s, expected %s", got, d))
 	}
 	if err := w.Close(); err != nil {
+		b.abortUpload(ctx, key, err)
 		return storeErr("put", d, err)
 	}
 	return nil
 }
 
-// Ingest implements Store. It writes to a temporary key while hashing, then
-// moves the temporary object to its digest's key: by os.Rename for a bucket
-// from a file:// URL (the data is written once), by Copy and Delete
-// otherwise. The temporary object is removed on every path.
+// Ingest implements Store. On a file:// bucket it writes a temporary file
+// while hashing and renames it to its digest's name: the data is written
+// once. On other buckets it spools the content while hashing — in memory up
+// to 1 MiB, beyond that to an unlinked file in Options.SpoolDir — then
+// uploads the spool to the digest's key, unless that blob is stored already.
+//
+// Spooling rather than writing a temporary object and copying it: the bytes
+// cross the network once (a copy rewrites them all), nothing unverified is
+// ever stored under a digest key, no temporary object is left in the bucket
+// (only, by a process killed mid-upload, a multipart upload, which CleanTemp
+// aborts), and there is no size limit (S3's CopyObject stops at 5 GiB). The
+// price is local disk for the largest blob being ingested. The spool is not
+// hashed again on upload: it never left this process.
 func (b *Bucket) Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, error) {
 	if b.root != "" {
 		return b.ingestFile(ctx, r)
 	}
-	tmp, err := tempKey()
-	if err != nil {
-		return core.Digest{}, 0, err
-	}
-	d, n, err := b.writeTemp(ctx, tmp, r)
-	if err != nil {
-		return core.Digest{}, 0, err
-	}
-	if err := b.publish(ctx, tmp, d); err != nil {
-		return core.Digest{}, 0, err
-	}
-	return d, n, nil
-}
-
-// writeTemp writes r to the temporary key tmp and returns its digest and
-// size. On error nothing is left at tmp.
-func (b *Bucket) writeTemp(ctx context.Context, tmp string, r io.Reader) (core.Digest, int64, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w, err := b.bucket.NewWriter(wctx, tmp, writerOptions)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: %w", err)
 	}
 	h := core.NewHash()
-	n, rerr, werr := copyHashed(ctx, w, r, h)
-	if rerr != nil || werr != nil {
-		cancel()
-		_ = w.Close()
-		// The abandoned writer published nothing; delete anyway in case a
-		// driver did, so that no error path leaks a temporary object.
-		b.dropTemp(ctx, tmp)
-		if rerr != nil {
-			return core.Digest{}, 0, core.Errorf(kindOr(rerr, core.ErrUnavailable), "blob: ingest: reading content: %w", rerr)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	m, err := io.ReadFull(r, buf)
+	h.Write(buf[:m])
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF:
+		d := core.DigestFromHash(h)
+		if err := b.upload(ctx, d, bytes.NewReader(buf[:m])); err != nil {
+			return core.Digest{}, 0, err
 		}
-		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: %w", werr)
+		return d, int64(m), nil
+	case nil:
+	default:
+		return core.Digest{}, 0, core.Errorf(kindOr(err, core.ErrUnavailable), "blob: ingest: reading content: %w", err)
 	}
-	if err := w.Close(); err != nil {
-		b.dropTemp(ctx, tmp)
-		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: %w", err)
+	f, err := b.spoolFile()
+	if err != nil {
+		return core.Digest{}, 0, err
 	}
-	return core.DigestFromHash(h), n, nil
+	defer f.Close()
+	var n int64
+	var rerr error
+	_, werr := f.Write(buf[:m])
+	if werr == nil {
+		n, rerr, werr = copyHashed(ctx, f, r, h)
+	}
+	switch {
+	case rerr != nil:
+		return core.Digest{}, 0, core.Errorf(kindOr(rerr, core.ErrUnavailable), "blob: ingest: reading content: %w", rerr)
+	case werr != nil:
+		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: spooling: %w", werr)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: spooling: %w", err)
+	}
+	d := core.DigestFromHash(h)
+	if err := b.upload(ctx, d, f); err != nil {
+		return core.Digest{}, 0, err
+	}
+	return d, int64(m) + n, nil
 }
 
-// publish makes the temporary object tmp visible as blob d and removes tmp,
-// whatever happens. Concurrent publishers of the same content all succeed:
-// the content is the same, so whichever lands last changes nothing.
-func (b *Bucket) publish(ctx context.Context, tmp string, d core.Digest) error {
-	defer b.dropTemp(ctx, tmp)
+// spoolFile creates Ingest's spool file. It unlinks the file at once, so
+// that nothing is left behind however the process ends.
+func (b *Bucket) spoolFile() (*os.File, error) {
+	f, err := os.CreateTemp(b.spoolDir, "trove-ingest-*")
+	if err != nil {
+		return nil, core.Errorf(core.ErrUnavailable, "blob: ingest: spool file: %w", err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, core.Errorf(core.ErrUnavailable, "blob: ingest: spool file: %w", err)
+	}
+	return f, nil
+}
+
+// upload stores r, whose content is known to hash to d, under d's key
+// unless d is stored already. Concurrent uploads of the same content all
+// succeed: whichever lands last changes nothing.
+func (b *Bucket) upload(ctx context.Context, d core.Digest, r io.Reader) error {
 	key := keyOf(d)
 	exists, err := b.bucket.Exists(ctx, key)
 	if err != nil {
 		return storeErr("ingest", d, err)
 	}
-	if !exists {
-		if err := b.bucket.Copy(ctx, key, tmp, nil); err != nil {
-			return storeErr("ingest", d, err)
-		}
+	if exists {
+		return nil
+	}
+	// gocloud hands r to the driver whole: S3's transfer manager sees a
+	// seekable body, of known size.
+	if err := b.bucket.Upload(ctx, key, r, b.writerOptions(-1)); err != nil {
+		b.abortUpload(ctx, key, err)
+		return storeErr("ingest", d, err)
 	}
 	return nil
 }
@@ -246,22 +359,6 @@ func (b *Bucket) publish(ctx context.Context, tmp string, d core.Digest) error {
 // path returns the file of key in a bucket opened with a file:// URL.
 func (b *Bucket) path(key string) string {
 	return filepath.Join(b.root, filepath.FromSlash(key))
-}
-
-// dropTemp deletes a temporary key. It runs on error paths, often because
-// ctx was cancelled, so it does not obey ctx. A failure only leaves garbage
-// for CleanTemp, so it is not reported.
-func (b *Bucket) dropTemp(ctx context.Context, tmp string) {
-	_ = b.bucket.Delete(context.WithoutCancel(ctx), tmp)
-}
-
-// tempKey returns a fresh key under tmp/, unique across processes.
-func tempKey() (string, error) {
-	var r [16]byte
-	if _, err := rand.Read(r[:]); err != nil {
-		return "", core.Errorf(core.ErrUnavailable, "blob: temporary name: %w", err)
-	}
-	return tempPrefix + hex.EncodeToString(r[:]), nil
 }
 
 // Get implements Store. A zero digest is core.ErrInvalid.
@@ -273,6 +370,9 @@ func (b *Bucket) Get(ctx context.Context, d core.Digest) (io.ReadCloser, error) 
 		f, err := os.Open(b.path(keyOf(d)))
 		if err != nil {
 			return nil, fileErr("get", d, err)
+		}
+		if b.key != nil {
+			return &verifier{r: newDecReader(f, b.key), h: core.NewHash(), want: d}, nil
 		}
 		return &verifier{r: f, h: core.NewHash(), want: d}, nil
 	}
@@ -292,6 +392,13 @@ func (b *Bucket) Stat(ctx context.Context, d core.Digest) (int64, error) {
 		fi, err := os.Stat(b.path(keyOf(d)))
 		if err != nil {
 			return 0, fileErr("stat", d, err)
+		}
+		if b.key != nil {
+			n, ok := plainSize(fi.Size())
+			if !ok {
+				return 0, core.Errorf(core.ErrCorrupt, "blob %s is corrupt: %d bytes is no size of an encrypted blob", d, fi.Size())
+			}
+			return n, nil
 		}
 		return fi.Size(), nil
 	}
@@ -348,7 +455,13 @@ func (b *Bucket) listFiles(ctx context.Context, fn func(d core.Digest, size int6
 		if !ok {
 			return nil
 		}
-		if err := fn(d, info.Size()); err != nil {
+		size := info.Size()
+		if b.key != nil {
+			// A size no encryption yields is listed as 0; reading that
+			// blob fails with core.ErrCorrupt.
+			size, _ = plainSize(size)
+		}
+		if err := fn(d, size); err != nil {
 			fnErr = err
 			return fs.SkipAll
 		}
@@ -402,18 +515,26 @@ func (b *Bucket) walk(ctx context.Context, prefix string, fn func(key string, in
 }
 
 // CleanTemp deletes temporary objects last modified at least olderThan ago
-// and returns how many it deleted: objects under tmp/ left by Ingests that
-// died before finishing and, for a file:// bucket, the "*.tmp" files fileblob
-// writes next to a blob and a killed process leaves behind. An upload still
-// in progress has a recent modification time, so choose olderThan well above
-// the longest pause in an upload (an hour is plenty); 0 removes everything,
-// which is only safe when no writer is running.
+// and returns how many it deleted: temporary files of writes that died
+// before finishing (a file:// bucket's tmp/ directory, and the "*.tmp" files
+// fileblob writes next to a blob), objects under tmp/ (left by earlier
+// versions of Ingest) and, on S3, multipart uploads. An upload still in
+// progress has a recent modification time, so choose olderThan well above
+// the longest pause in an upload (an hour is plenty) — and, on S3, above the
+// longest upload, since a multipart upload is dated by its start; 0 removes
+// everything, which is only safe when no writer is running.
 func (b *Bucket) CleanTemp(ctx context.Context, olderThan time.Duration) (int, error) {
 	cutoff := time.Now().Add(-olderThan)
 	if b.root != "" {
 		return b.cleanTempFiles(ctx, cutoff)
 	}
 	n := 0
+	if b.s3 != nil {
+		var err error
+		if n, err = b.cleanUploads(ctx, cutoff); err != nil {
+			return n, err
+		}
+	}
 	it := b.bucket.List(&gcblob.ListOptions{Prefix: tempPrefix})
 	for {
 		obj, err := it.Next(ctx)
@@ -465,6 +586,29 @@ func (b *Bucket) cleanTempFiles(ctx context.Context, cutoff time.Time) (int, err
 		return n, core.Errorf(core.ErrUnavailable, "blob: clean temporary files: %w", err)
 	}
 	return n, nil
+}
+
+// Ping checks that the store is reachable and the bucket or directory
+// exists, for readiness checks: core.ErrUnavailable if not.
+func (b *Bucket) Ping(ctx context.Context) error {
+	if b.root != "" {
+		fi, err := os.Stat(b.root)
+		if err == nil && !fi.IsDir() {
+			err = errors.New("not a directory")
+		}
+		if err != nil {
+			return core.Errorf(core.ErrUnavailable, "blob: ping %s: %w", b.root, err)
+		}
+		return nil
+	}
+	ok, err := b.bucket.IsAccessible(ctx)
+	switch {
+	case err != nil:
+		return core.Errorf(core.ErrUnavailable, "blob: ping: %w", err)
+	case !ok:
+		return core.Errorf(core.ErrUnavailable, "blob: ping: the bucket does not exist")
+	}
+	return nil
 }
 
 // storeErr gives an error from the bucket its kind: not found, or

@@ -22,6 +22,7 @@ import (
 
 	"github.com/troveml/trove/internal/blob"
 	"github.com/troveml/trove/internal/blob/blobtest"
+	"github.com/troveml/trove/internal/blob/s3test"
 	"github.com/troveml/trove/internal/core"
 )
 
@@ -122,9 +123,21 @@ func TestOpen(t *testing.T) {
 		{"file://" + dir, ""},
 		{"file://" + filepath.Join(dir, "new", "nested"), ""}, // created
 		{"file://localhost" + filepath.Join(dir, "local"), ""},
-		{"s3://bucket", `"s3" (supported: file, mem)`},
-		{"/just/a/path", `"" (supported: file, mem)`},
-		{"", `"" (supported: file, mem)`},
+		{"gs://bucket", `"gs" (supported: file, mem, s3)`},
+		{"/just/a/path", `"" (supported: file, mem, s3)`},
+		{"", `"" (supported: file, mem, s3)`},
+		{"s3://", "want s3://bucket"},
+		{"s3://bucket:99", "want s3://bucket"},
+		{"s3://bucket/dir", "?prefix=dir"},
+		{"s3://bucket?prefix=../x", "prefix"},
+		{"s3://bucket?prefix=/abs", "prefix"},
+		{"s3://bucket?prefix=a//b", "prefix"},
+		{"s3://bucket?endpoint=localhost:9000", "endpoint"},
+		{"s3://bucket?use_path_style=maybe", "use_path_style"},
+		{"s3://bucket?ssetype=rot13", "ssetype"},
+		{"s3://bucket?colour=blue", `unknown query parameter "colour"`},
+		{"s3://keyonly@bucket", "ACCESS_KEY:SECRET"},
+		{"s3://bucket#frag", "fragment"},
 		{"file://relative/dir", "not local"},
 		{"file:relative", "absolute"},
 		{"file://" + dir + "?metadata=skip", "no user, query"},
@@ -479,6 +492,8 @@ var benchStores = []struct {
 		b.Cleanup(func() { s.Close() })
 		return s
 	}},
+	{"file+encryption", func(b *testing.B) blob.Store { s, _ := openEncrypted(b, "", keyA); return s }},
+	{"s3", func(b *testing.B) blob.Store { return openS3(b, s3test.Server(b)).Bucket }},
 }
 
 func BenchmarkGet(b *testing.B) {
@@ -527,4 +542,52 @@ func BenchmarkPut(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestIngestSpool checks that Ingest on a store other than file:// spools
+// large content to an unlinked file in Options.SpoolDir, and leaves nothing
+// there.
+func TestIngestSpool(t *testing.T) {
+	spool := t.TempDir()
+	s, err := blob.OpenWith(t.Context(), "mem://", blob.Options{SpoolDir: spool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const size = 3 << 20
+	r := &spoolSpy{r: blobtest.NewReader(8, size), dir: spool}
+	d, n, err := s.Ingest(t.Context(), r)
+	if err != nil || n != size || d != blobtest.DigestOfReader(t, blobtest.NewReader(8, size)) {
+		t.Fatalf("Ingest = %s, %d, %v", d, n, err)
+	}
+	if _, err := os.Stat("/proc/self/fd"); err == nil && !r.seen {
+		t.Errorf("no unlinked spool file under %s was open while Ingest read past 1 MiB", spool)
+	}
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Errorf("spool directory holds %v after Ingest", left)
+	}
+}
+
+// spoolSpy looks, once Ingest has read past its in-memory buffer, for an
+// open file descriptor of a deleted file in dir (Linux /proc).
+type spoolSpy struct {
+	r    io.Reader
+	dir  string
+	n    int64
+	seen bool
+}
+
+func (s *spoolSpy) Read(p []byte) (int, error) {
+	if s.n > 2<<20 && !s.seen {
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+			if err == nil && strings.HasPrefix(target, s.dir+"/trove-ingest-") && strings.HasSuffix(target, " (deleted)") {
+				s.seen = true
+			}
+		}
+	}
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	return n, err
 }

@@ -44,8 +44,8 @@ func (b *Bucket) createTemp() (*os.File, error) {
 }
 
 // writeFileTemp writes r (at most limit bytes when limit >= 0) to a new
-// temporary file and returns its path, digest and size. On error nothing is
-// left behind.
+// temporary file, encrypted if the bucket has a key, and returns its path and
+// the digest and size of the content. On error nothing is left behind.
 func (b *Bucket) writeFileTemp(ctx context.Context, r io.Reader, limit int64) (string, core.Digest, int64, error) {
 	f, err := b.createTemp()
 	if err != nil {
@@ -55,8 +55,21 @@ func (b *Bucket) writeFileTemp(ctx context.Context, r io.Reader, limit int64) (s
 	if limit >= 0 {
 		src = io.LimitReader(r, limit)
 	}
+	var dst io.Writer = f
+	var enc *encWriter
+	if b.key != nil {
+		if enc, err = newEncWriter(f, b.key); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "", core.Digest{}, 0, err
+		}
+		dst = enc
+	}
 	h := core.NewHash()
-	n, rerr, werr := copyHashed(ctx, f, src, h)
+	n, rerr, werr := copyHashed(ctx, dst, src, h)
+	if enc != nil && rerr == nil && werr == nil {
+		werr = enc.Close()
+	}
 	cerr := f.Close()
 	switch {
 	case rerr != nil:

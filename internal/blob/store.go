@@ -1,8 +1,10 @@
 // Package blob is Trove's content-addressed blob store: file contents keyed
-// by their SHA-256 digest, kept in any gocloud.dev/blob bucket (a local
-// directory, memory, and later S3). Digests are checked on every write and
-// every read, so a blob is never visible under the wrong name and corrupt bytes
-// are never handed out as good ones.
+// by their SHA-256 digest, kept in a gocloud.dev/blob bucket — a local
+// directory (optionally encrypted at rest), an S3 bucket, or memory. Digests
+// are checked on every write and every read, so a blob is never visible under
+// the wrong name and corrupt bytes are never handed out as good ones. On S3
+// the store also presigns URLs through which clients move blob bytes
+// themselves, with S3 checking the digest.
 package blob
 
 import (

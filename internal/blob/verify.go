@@ -70,7 +70,9 @@ func (v *verifier) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		v.err = v.check()
 	case err != nil:
-		v.err = core.Errorf(core.ErrUnavailable, "blob %s: read: %w", v.want, err)
+		// Keep the kind of an error that has one: the decryption of an
+		// encrypted blob fails with core.ErrCorrupt.
+		v.err = core.Errorf(kindOr(err, core.ErrUnavailable), "blob %s: read: %w", v.want, err)
 	}
 	return n, v.err
 }

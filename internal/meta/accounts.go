@@ -6,6 +6,9 @@ package meta
 
 import (
 	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/troveml/trove/internal/core"
@@ -73,10 +76,11 @@ type ProjectKey struct {
 // method's contract in one place; *Store implements it.
 type Accounts interface {
 	// CreateUser creates a user and its personal entity of the same name.
-	// core.ErrConflict if a user or team already has the name, or if an
-	// entity of that name already owns projects (kind EntityNone is
-	// adopted: its projects become the user's). core.ErrInvalid for a bad
-	// name (core.ValidateEntity).
+	// core.ErrConflict if a user or team already has the name. An entity of
+	// kind EntityNone of that name (made by logging before accounts existed,
+	// or by a site admin logging to a name no account has) is adopted
+	// instead: it becomes the user's, its projects with it. core.ErrInvalid
+	// for a bad name (core.ValidateEntity) or the reserved "registry".
 	CreateUser(ctx context.Context, name string, admin bool, now time.Time) (User, error)
 	// GetUser finds a user by name; core.ErrNotFound if absent.
 	GetUser(ctx context.Context, name string) (User, error)
@@ -91,15 +95,19 @@ type Accounts interface {
 	// UserByKeyHash returns the user owning the unrevoked key with this
 	// hash, and the key; core.ErrNotFound otherwise (unknown or revoked).
 	UserByKeyHash(ctx context.Context, hash [32]byte) (User, APIKey, error)
-	// ListAPIKeys lists a user's keys, revoked ones included, oldest first.
+	// ListAPIKeys lists a user's keys, revoked ones included, oldest first;
+	// core.ErrNotFound for an unknown user.
 	ListAPIKeys(ctx context.Context, user string) ([]APIKey, error)
 	// RevokeAPIKey revokes one of the user's keys; core.ErrNotFound if the
 	// user has no key with that id. Revoking twice is not an error.
 	RevokeAPIKey(ctx context.Context, user string, id int64, now time.Time) error
 
 	// CreateTeam creates a team entity with creator as its admin member.
-	// core.ErrConflict if the name is taken; core.ErrNotFound for an unknown
-	// creator.
+	// core.ErrConflict if the name is taken, by an entity of kind
+	// EntityNone too: unlike CreateUser, which only a site admin calls, any
+	// user may create a team, and adopting would hand the entity's projects
+	// to whoever asks first. core.ErrNotFound for an unknown creator;
+	// core.ErrInvalid for a bad name or the reserved "registry".
 	CreateTeam(ctx context.Context, name, creator string, now time.Time) (Entity, error)
 	// GetEntity finds an entity by name; core.ErrNotFound if absent.
 	GetEntity(ctx context.Context, name string) (Entity, error)
@@ -109,7 +117,8 @@ type Accounts interface {
 	// RemoveMember removes a user from a team; core.ErrNotFound if not a
 	// member.
 	RemoveMember(ctx context.Context, team, user string) error
-	// Members lists a team's members by user name.
+	// Members lists a team's members by user name; core.ErrNotFound for an
+	// unknown team.
 	Members(ctx context.Context, team string) ([]Member, error)
 	// MemberRole returns the user's role in the team; core.ErrNotFound if
 	// the user is not a member (or the team does not exist).
@@ -123,48 +132,440 @@ type Accounts interface {
 	ProjectPublic(ctx context.Context, entity, project string) (bool, error)
 	// DigestProjects lists the projects (at most limit) that hold a
 	// committed version with an entry of digest d, by entity and project.
+	// core.ErrInvalid if limit < 1.
 	DigestProjects(ctx context.Context, d core.Digest, limit int) ([]ProjectKey, error)
 }
 
 var _ Accounts = (*Store)(nil)
 
-// errTODO marks methods whose implementation is being written.
-var errTODO = core.Errorf(core.ErrUnavailable, "accounts: not implemented yet")
+// reservedEntity is the entity name the registry lives under (DESIGN §1): no
+// account may take it.
+const reservedEntity = "registry"
 
+// validAccountName checks the name of a new user or team.
+func validAccountName(name string) error {
+	if err := core.ValidateEntity(name); err != nil {
+		return err
+	}
+	if name == reservedEntity {
+		return core.Errorf(core.ErrInvalid, "entity name %q is reserved", name)
+	}
+	return nil
+}
+
+// userSelect reads User rows (see scanUser).
+const userSelect = `SELECT u.id, en.name, u.admin, u.created_at FROM users u JOIN entities en ON en.id = u.entity_id `
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner, extra ...any) (User, error) {
+	var u User
+	var created int64
+	err := row.Scan(append([]any{&u.ID, &u.Name, &u.Admin, &created}, extra...)...)
+	u.CreatedAt = fromMicros(created)
+	return u, err
+}
+
+// CreateUser implements Accounts.
 func (s *Store) CreateUser(ctx context.Context, name string, admin bool, now time.Time) (User, error) {
-	return User{}, errTODO
+	if err := validAccountName(name); err != nil {
+		return User{}, err
+	}
+	var u User
+	err := s.write(ctx, func(q q) error {
+		var entity int64
+		err := q.queryRow(ctx, `INSERT INTO entities (name, kind, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO NOTHING RETURNING id`, name, string(EntityUser), micros(now)).Scan(&entity)
+		if errors.Is(err, sql.ErrNoRows) {
+			// The name exists: adopt it if no account has it. The row
+			// lock makes a concurrent CreateUser or CreateTeam of the
+			// same name wait here and then see the kind this one set.
+			var kind string
+			if err := q.queryRow(ctx, `SELECT id, kind FROM entities WHERE name = ?`+q.d.forUpdate, name).Scan(&entity, &kind); err != nil {
+				return err
+			}
+			if kind != string(EntityNone) {
+				return core.Errorf(core.ErrConflict, "name %q is taken by a %s", name, kind)
+			}
+			_, err = q.exec(ctx, `UPDATE entities SET kind = ? WHERE id = ?`, string(EntityUser), entity)
+		}
+		if err != nil {
+			return err
+		}
+		var id int64
+		if err := q.queryRow(ctx, `INSERT INTO users (entity_id, admin, created_at) VALUES (?, ?, ?) RETURNING id`,
+			entity, admin, micros(now)).Scan(&id); err != nil {
+			return err
+		}
+		u = User{ID: id, Name: name, Admin: admin, CreatedAt: fromMicros(micros(now))}
+		return nil
+	})
+	return u, err
 }
-func (s *Store) GetUser(ctx context.Context, name string) (User, error) { return User{}, errTODO }
-func (s *Store) ListUsers(ctx context.Context) ([]User, error)          { return nil, errTODO }
-func (s *Store) CountUsers(ctx context.Context) (int, error)            { return 0, errTODO }
+
+// GetUser implements Accounts.
+func (s *Store) GetUser(ctx context.Context, name string) (User, error) {
+	var u User
+	err := s.readOne(ctx, func(q q) (err error) {
+		u, err = getUser(ctx, q, name)
+		return err
+	})
+	return u, err
+}
+
+// getUser reads a user by name; core.ErrNotFound if absent.
+func getUser(ctx context.Context, q q, name string) (User, error) {
+	u, err := scanUser(q.queryRow(ctx, userSelect+`WHERE en.name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, core.Errorf(core.ErrNotFound, "user %q not found", name)
+	}
+	return u, err
+}
+
+// ListUsers implements Accounts.
+func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
+	users := []User{}
+	err := s.readOne(ctx, func(q q) error {
+		rows, err := q.query(ctx, userSelect+`ORDER BY en.name`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+		}
+		return rows.Err()
+	})
+	return users, err
+}
+
+// CountUsers implements Accounts.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.readOne(ctx, func(q q) error {
+		return q.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	})
+	return n, err
+}
+
+// keySelect reads APIKey rows (see scanKey) from a query joining api_keys k
+// to its user's entity en.
+const keySelect = `SELECT k.id, en.name, k.prefix, k.label, k.created_at, k.revoked_at `
+
+func scanKey(row scanner, extra ...any) (APIKey, error) {
+	var (
+		k       APIKey
+		created int64
+		revoked sql.NullInt64
+	)
+	err := row.Scan(append([]any{&k.ID, &k.User, &k.Prefix, &k.Label, &created, &revoked}, extra...)...)
+	k.CreatedAt = fromMicros(created)
+	if revoked.Valid {
+		t := fromMicros(revoked.Int64)
+		k.RevokedAt = &t
+	}
+	return k, err
+}
+
+// CreateAPIKey implements Accounts.
 func (s *Store) CreateAPIKey(ctx context.Context, user string, hash [32]byte, prefix, label string, now time.Time) (APIKey, error) {
-	return APIKey{}, errTODO
+	var k APIKey
+	err := s.write(ctx, func(q q) error {
+		u, err := getUser(ctx, q, user)
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = q.queryRow(ctx, `INSERT INTO api_keys (user_id, hash, prefix, label, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (hash) DO NOTHING RETURNING id`, u.ID, hex.EncodeToString(hash[:]), prefix, label, micros(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.Errorf(core.ErrConflict, "an API key with this hash exists")
+		} else if err != nil {
+			return err
+		}
+		k = APIKey{ID: id, User: u.Name, Prefix: prefix, Label: label, CreatedAt: fromMicros(micros(now))}
+		return nil
+	})
+	if err != nil {
+		return APIKey{}, err
+	}
+	return k, nil
 }
+
+// UserByKeyHash implements Accounts.
 func (s *Store) UserByKeyHash(ctx context.Context, hash [32]byte) (User, APIKey, error) {
-	return User{}, APIKey{}, errTODO
+	var (
+		u User
+		k APIKey
+	)
+	err := s.readOne(ctx, func(q q) error {
+		var (
+			kid, kcreated int64
+			prefix, label string
+		)
+		var err error
+		u, err = scanUser(q.queryRow(ctx, `SELECT u.id, en.name, u.admin, u.created_at, k.id, k.prefix, k.label, k.created_at
+			FROM api_keys k JOIN users u ON u.id = k.user_id JOIN entities en ON en.id = u.entity_id
+			WHERE k.hash = ? AND k.revoked_at IS NULL`, hex.EncodeToString(hash[:])), &kid, &prefix, &label, &kcreated)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.Errorf(core.ErrNotFound, "no valid API key has this hash")
+		}
+		k = APIKey{ID: kid, User: u.Name, Prefix: prefix, Label: label, CreatedAt: fromMicros(kcreated)}
+		return err
+	})
+	if err != nil {
+		return User{}, APIKey{}, err
+	}
+	return u, k, nil
 }
-func (s *Store) ListAPIKeys(ctx context.Context, user string) ([]APIKey, error) { return nil, errTODO }
+
+// ListAPIKeys implements Accounts.
+func (s *Store) ListAPIKeys(ctx context.Context, user string) ([]APIKey, error) {
+	keys := []APIKey{}
+	err := s.read(ctx, func(q q) error {
+		u, err := getUser(ctx, q, user)
+		if err != nil {
+			return err
+		}
+		rows, err := q.query(ctx, keySelect+`FROM api_keys k JOIN users u ON u.id = k.user_id JOIN entities en ON en.id = u.entity_id
+			WHERE k.user_id = ? ORDER BY k.created_at, k.id`, u.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k, err := scanKey(rows)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, k)
+		}
+		return rows.Err()
+	})
+	return keys, err
+}
+
+// RevokeAPIKey implements Accounts. A key revoked twice keeps the time of
+// its first revocation.
 func (s *Store) RevokeAPIKey(ctx context.Context, user string, id int64, now time.Time) error {
-	return errTODO
+	return s.write(ctx, func(q q) error {
+		res, err := q.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?)
+			WHERE id = ? AND user_id = (SELECT u.id FROM users u JOIN entities en ON en.id = u.entity_id WHERE en.name = ?)`,
+			micros(now), id, user)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return core.Errorf(core.ErrNotFound, "user %q has no API key %d", user, id)
+		}
+		return nil
+	})
 }
+
+// CreateTeam implements Accounts.
 func (s *Store) CreateTeam(ctx context.Context, name, creator string, now time.Time) (Entity, error) {
-	return Entity{}, errTODO
+	if err := validAccountName(name); err != nil {
+		return Entity{}, err
+	}
+	var e Entity
+	err := s.write(ctx, func(q q) error {
+		u, err := getUser(ctx, q, creator)
+		if err != nil {
+			return err
+		}
+		var team int64
+		err = q.queryRow(ctx, `INSERT INTO entities (name, kind, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO NOTHING RETURNING id`, name, string(EntityTeam), micros(now)).Scan(&team)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.Errorf(core.ErrConflict, "name %q is taken", name)
+		} else if err != nil {
+			return err
+		}
+		if _, err := q.exec(ctx, `INSERT INTO members (team_id, user_id, role) VALUES (?, ?, ?)`,
+			team, u.ID, string(RoleAdmin)); err != nil {
+			return err
+		}
+		e = Entity{Name: name, Kind: EntityTeam, CreatedAt: fromMicros(micros(now))}
+		return nil
+	})
+	return e, err
 }
-func (s *Store) GetEntity(ctx context.Context, name string) (Entity, error) { return Entity{}, errTODO }
+
+// GetEntity implements Accounts.
+func (s *Store) GetEntity(ctx context.Context, name string) (Entity, error) {
+	var e Entity
+	err := s.readOne(ctx, func(q q) error {
+		var kind string
+		var created int64
+		err := q.queryRow(ctx, `SELECT name, kind, created_at FROM entities WHERE name = ?`, name).Scan(&e.Name, &kind, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.Errorf(core.ErrNotFound, "entity %q not found", name)
+		}
+		e.Kind, e.CreatedAt = EntityKind(kind), fromMicros(created)
+		return err
+	})
+	return e, err
+}
+
+// teamID returns the entity id of team; core.ErrNotFound unless it is a
+// team.
+func teamID(ctx context.Context, q q, team string) (int64, error) {
+	var id int64
+	err := q.queryRow(ctx, `SELECT id FROM entities WHERE name = ? AND kind = ?`, team, string(EntityTeam)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, core.Errorf(core.ErrNotFound, "team %q not found", team)
+	}
+	return id, err
+}
+
+// SetMember implements Accounts.
 func (s *Store) SetMember(ctx context.Context, team, user string, role Role) error {
-	return errTODO
+	switch role {
+	case RoleAdmin, RoleMember, RoleViewer:
+	default:
+		return core.Errorf(core.ErrInvalid, "role %q is not one of admin, member, viewer", role)
+	}
+	return s.write(ctx, func(q q) error {
+		tid, err := teamID(ctx, q, team)
+		if err != nil {
+			return err
+		}
+		u, err := getUser(ctx, q, user)
+		if err != nil {
+			return err
+		}
+		_, err = q.exec(ctx, `INSERT INTO members (team_id, user_id, role) VALUES (?, ?, ?)
+			ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role`, tid, u.ID, string(role))
+		return err
+	})
 }
-func (s *Store) RemoveMember(ctx context.Context, team, user string) error  { return errTODO }
-func (s *Store) Members(ctx context.Context, team string) ([]Member, error) { return nil, errTODO }
+
+// RemoveMember implements Accounts.
+func (s *Store) RemoveMember(ctx context.Context, team, user string) error {
+	return s.write(ctx, func(q q) error {
+		res, err := q.exec(ctx, `DELETE FROM members
+			WHERE team_id = (SELECT id FROM entities WHERE name = ? AND kind = ?)
+			AND user_id = (SELECT u.id FROM users u JOIN entities en ON en.id = u.entity_id WHERE en.name = ?)`,
+			team, string(EntityTeam), user)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return core.Errorf(core.ErrNotFound, "user %q is not a member of team %q", user, team)
+		}
+		return nil
+	})
+}
+
+// Members implements Accounts.
+func (s *Store) Members(ctx context.Context, team string) ([]Member, error) {
+	members := []Member{}
+	err := s.read(ctx, func(q q) error {
+		tid, err := teamID(ctx, q, team)
+		if err != nil {
+			return err
+		}
+		rows, err := q.query(ctx, `SELECT en.name, m.role FROM members m
+			JOIN users u ON u.id = m.user_id JOIN entities en ON en.id = u.entity_id
+			WHERE m.team_id = ? ORDER BY en.name`, tid)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m Member
+			var role string
+			if err := rows.Scan(&m.User, &role); err != nil {
+				return err
+			}
+			m.Role = Role(role)
+			members = append(members, m)
+		}
+		return rows.Err()
+	})
+	return members, err
+}
+
+// MemberRole implements Accounts.
 func (s *Store) MemberRole(ctx context.Context, team, user string) (Role, error) {
-	return "", errTODO
+	var role string
+	err := s.readOne(ctx, func(q q) error {
+		err := q.queryRow(ctx, `SELECT m.role FROM members m
+			JOIN entities t ON t.id = m.team_id
+			JOIN users u ON u.id = m.user_id JOIN entities en ON en.id = u.entity_id
+			WHERE t.name = ? AND t.kind = ? AND en.name = ?`, team, string(EntityTeam), user).Scan(&role)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.Errorf(core.ErrNotFound, "user %q is not a member of team %q", user, team)
+		}
+		return err
+	})
+	return Role(role), err
 }
+
+// SetProjectPublic implements Accounts. An entity it creates is stamped
+// with the current time, the contract having no now.
 func (s *Store) SetProjectPublic(ctx context.Context, entity, project string, public bool) error {
-	return errTODO
+	return s.write(ctx, func(q q) error {
+		pid, err := ensureProject(ctx, q, entity, project, time.Now())
+		if err != nil {
+			return err
+		}
+		_, err = q.exec(ctx, `UPDATE projects SET public = ? WHERE id = ?`, public, pid)
+		return err
+	})
 }
+
+// ProjectPublic implements Accounts.
 func (s *Store) ProjectPublic(ctx context.Context, entity, project string) (bool, error) {
-	return false, errTODO
+	var public bool
+	err := s.readOne(ctx, func(q q) error {
+		err := q.queryRow(ctx, `SELECT p.public FROM projects p JOIN entities en ON en.id = p.entity_id
+			WHERE en.name = ? AND p.name = ?`, entity, project).Scan(&public)
+		if errors.Is(err, sql.ErrNoRows) {
+			public = false
+			return nil
+		}
+		return err
+	})
+	return public, err
 }
+
+// DigestProjects implements Accounts. It starts from the entries with the
+// digest (index entries_by_digest), so its cost grows with how many
+// entries share the blob, not with the number of projects.
 func (s *Store) DigestProjects(ctx context.Context, d core.Digest, limit int) ([]ProjectKey, error) {
-	return nil, errTODO
+	if limit < 1 {
+		return nil, core.Errorf(core.ErrInvalid, "limit %d is not positive", limit)
+	}
+	keys := []ProjectKey{}
+	err := s.readOne(ctx, func(q q) error {
+		rows, err := q.query(ctx, `SELECT DISTINCT en.name, p.name FROM entries e
+			JOIN versions v ON v.id = e.version_id
+			JOIN collections c ON c.id = v.collection_id
+			JOIN projects p ON p.id = c.project_id
+			JOIN entities en ON en.id = p.entity_id
+			WHERE e.digest = ? AND v.state = 'committed'
+			ORDER BY en.name, p.name LIMIT ?`, d.String(), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k ProjectKey
+			if err := rows.Scan(&k.Entity, &k.Project); err != nil {
+				return err
+			}
+			keys = append(keys, k)
+		}
+		return rows.Err()
+	})
+	return keys, err
 }

@@ -3,8 +3,10 @@ package meta
 // This file fixes the store's API: the types its methods take and return and
 // the contract of every method. The methods themselves live in store.go and
 // friends. Every method is safe for concurrent use, also by several processes
-// sharing one SQLite file, and returns errors of the kinds in package core
-// (core.ErrNotFound, core.ErrConflict, core.ErrInvalid…).
+// sharing one SQLite file or one PostgreSQL database, and returns errors of
+// the kinds in package core (core.ErrNotFound, core.ErrConflict,
+// core.ErrInvalid…; core.ErrUnavailable when the database is unreachable or
+// stays locked).
 
 import (
 	"encoding/json"

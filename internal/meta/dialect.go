@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"database/sql"
 	"embed"
 	"errors"
 	"io/fs"
@@ -10,6 +11,8 @@ import (
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/troveml/trove/internal/core"
 )
 
 // migrationsFS holds the schema of every dialect, one directory each.
@@ -39,9 +42,16 @@ type dialect struct {
 	// parameter holding a JSON array of numbers. It lets one statement take
 	// a set of any size, with no per-id placeholder and no temporary table.
 	idList string
-	// busy reports whether err means the database stayed locked for longer
-	// than the store is willing to wait.
-	busy func(error) bool
+	// readTx is how a read transaction begins: it must see one snapshot
+	// for all its statements.
+	readTx *sql.TxOptions
+	// kind returns the core error kind of a database error, or nil when it
+	// has none the store's callers could act on.
+	kind func(error) error
+	// retryable reports whether err aborted a write transaction that is
+	// certain not to have committed and is worth running again, such as a
+	// serialization failure or a deadlock between concurrent writers.
+	retryable func(error) bool
 }
 
 var sqliteDialect = &dialect{
@@ -49,17 +59,27 @@ var sqliteDialect = &dialect{
 	goose:      goose.DialectSQLite3,
 	migrations: "migrations/sqlite",
 	idList:     `SELECT CAST(value AS BIGINT) FROM json_each(?)`,
-	busy: func(err error) bool {
+	// A deferred transaction on a WAL database reads one snapshot from its
+	// first statement on.
+	readTx: &sql.TxOptions{ReadOnly: true},
+	kind: func(err error) error {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
-			return false
+			return nil
+		}
+		switch e.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return core.ErrConflict
 		}
 		switch e.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return true
+			// The store has waited busyTimeout already: a retry would
+			// only double the wait.
+			return core.ErrUnavailable
 		}
-		return false
+		return nil
 	},
+	retryable: func(error) bool { return false },
 }
 
 // migrationFiles returns the dialect's migrations as goose reads them.

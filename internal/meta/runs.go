@@ -41,7 +41,7 @@ func (s *Store) CreateRun(ctx context.Context, nr NewRun) (core.Run, error) {
 	}
 	var run core.Run
 	err = s.write(ctx, func(q q) error {
-		pid, err := ensureProject(ctx, q, nr.Entity, nr.Project)
+		pid, err := ensureProject(ctx, q, nr.Entity, nr.Project, nr.Now)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 // Package meta is Trove's metadata store: entities, projects, runs, artifact
-// collections, versions, manifests, aliases and lineage edges, on SQLite (and,
-// through the same queries, PostgreSQL).
+// collections, versions, manifests, aliases and lineage edges, and the
+// accounts that own them (users, API keys, teams), on SQLite or PostgreSQL
+// through the same queries.
 package meta
 
 import (
@@ -10,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -36,6 +38,16 @@ func (s *Store) Close() error {
 	return err
 }
 
+// Ping reports whether the database answers, for a server's readiness
+// check: core.ErrUnavailable if not. It uses the read pool, so a long write
+// on SQLite's single write connection does not make the server look down.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.PingContext(ctx); err != nil {
+		return core.Errorf(core.ErrUnavailable, "%s database: %w", s.d.name, err)
+	}
+	return nil
+}
+
 // migrate brings the schema up to date. The caller serializes it across
 // processes.
 func (s *Store) migrate(ctx context.Context) error {
@@ -53,10 +65,19 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// querier is what q runs statements on: a transaction, or for a single
+// statement the pool itself.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
 // q runs SQL written with ? placeholders, in the store's dialect, on a
-// transaction.
+// transaction (or, in readOne, on the pool).
 type q struct {
-	tx *sql.Tx
+	tx querier
 	d  *dialect
 }
 
@@ -72,11 +93,36 @@ func (q q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return q.tx.QueryRowContext(ctx, q.d.rebind(query), args...)
 }
 
+// writeAttempts bounds how often write runs a transaction that failed with
+// a retryable error (see dialect.retryable) before giving up.
+const writeAttempts = 6
+
 // write runs fn in a write transaction and commits it when fn returns nil.
 // On SQLite the transaction begins IMMEDIATE, so it holds the database's
 // write lock from the start: concurrent writers queue (for up to the busy
-// timeout) instead of failing when they upgrade a read lock.
+// timeout) instead of failing when they upgrade a read lock. On PostgreSQL
+// a transaction that lost a deadlock or a serialization conflict to
+// another writer is run again, fn included, so fn must set its results
+// afresh on every call.
 func (s *Store) write(ctx context.Context, fn func(q) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		if err == nil || attempt == writeAttempts || !s.d.retryable(err) {
+			return err
+		}
+		// A short random pause keeps the losers of a deadlock from
+		// meeting again in the same order.
+		t := time.NewTimer(time.Duration(rand.Int64N(int64(time.Millisecond) << attempt)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(q) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return s.dbErr(err, "beginning a write transaction")
@@ -94,7 +140,7 @@ func (s *Store) write(ctx context.Context, fn func(q) error) error {
 // read runs fn in a read-only transaction, so that the several queries of
 // one answer see one snapshot.
 func (s *Store) read(ctx context.Context, fn func(q) error) error {
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.rdb.BeginTx(ctx, s.d.readTx)
 	if err != nil {
 		return s.dbErr(err, "beginning a read transaction")
 	}
@@ -105,15 +151,27 @@ func (s *Store) read(ctx context.Context, fn func(q) error) error {
 	return tx.Commit()
 }
 
+// readOne runs fn, which must run a single statement, outside any
+// transaction: one round trip instead of three on a server database, for
+// the lookups every request of a server makes (API keys, roles).
+func (s *Store) readOne(ctx context.Context, fn func(q) error) error {
+	if err := fn(q{s.rdb, s.d}); err != nil {
+		return s.dbErr(err, "read")
+	}
+	return nil
+}
+
 // dbErr gives a database error a kind where one applies. Errors that already
-// have a kind, and context errors, pass through unchanged.
+// have a kind, and context errors, pass through unchanged; a wrapped error
+// keeps the database's own error reachable with errors.As.
 func (s *Store) dbErr(err error, format string, args ...any) error {
 	var ke *core.Error
 	switch {
 	case errors.As(err, &ke), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
-	case s.d.busy(err):
-		return core.Errorf(core.ErrUnavailable, "%s: database is locked: %w", fmt.Sprintf(format, args...), err)
+	}
+	if kind := s.d.kind(err); kind != nil {
+		return core.Errorf(kind, "%s: %w", fmt.Sprintf(format, args...), err)
 	}
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 }
@@ -149,16 +207,17 @@ func idsJSON(ids []int64) string {
 	return string(b)
 }
 
-// ensureProject creates the entity and the project if missing and returns the
-// project's id.
-func ensureProject(ctx context.Context, q q, entity, project string) (int64, error) {
+// ensureProject creates the entity (of kind EntityNone, at now) and the
+// project if missing and returns the project's id.
+func ensureProject(ctx context.Context, q q, entity, project string, now time.Time) (int64, error) {
 	if err := core.ValidateEntity(entity); err != nil {
 		return 0, err
 	}
 	if err := core.ValidateProject(project); err != nil {
 		return 0, err
 	}
-	if _, err := q.exec(ctx, `INSERT INTO entities (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, entity); err != nil {
+	if _, err := q.exec(ctx, `INSERT INTO entities (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+		entity, micros(now)); err != nil {
 		return 0, err
 	}
 	if _, err := q.exec(ctx, `

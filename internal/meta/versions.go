@@ -148,7 +148,7 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 	digest := c.Manifest.Digest().String()
 	err = s.write(ctx, func(q q) error {
 		created = false
-		pid, err := ensureProject(ctx, q, c.Entity, c.Project)
+		pid, err := ensureProject(ctx, q, c.Entity, c.Project, c.Now)
 		if err != nil {
 			return err
 		}

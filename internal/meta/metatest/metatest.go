@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) *meta.Store) {
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"ConcurrentDedup", testConcurrentDedup},
 	}
+	tests = append(tests, accountsTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
