@@ -36,8 +36,11 @@ const firstKeyLabel = "initial"
 func (a *Accounts) Bootstrap(ctx context.Context, dataDir string) (created bool, keyFile string, err error) {
 	keyFile = filepath.Join(dataDir, AdminKeyFile)
 	n, err := a.st.CountUsers(ctx)
-	if err != nil || n > 0 {
+	if err != nil {
 		return false, keyFile, err
+	}
+	if n > 0 {
+		return a.recoverAdminKey(ctx, dataDir, keyFile)
 	}
 	key, hash, prefix, err := NewKey()
 	if err != nil {
@@ -70,6 +73,40 @@ func (a *Accounts) Bootstrap(ctx context.Context, dataDir string) (created bool,
 		return false, keyFile, fmt.Errorf("storing the key of the new user %s: %w", AdminUser, err)
 	}
 	if err := os.Rename(tmp, keyFile); err != nil {
+		return false, keyFile, core.Errorf(core.ErrUnavailable, "writing the admin API key: %w", err)
+	}
+	syncDir(dataDir)
+	return true, keyFile, nil
+}
+
+// recoverAdminKey gives admin its first key when a crash between creating
+// the user and storing its key (two transactions) left it with none: a user
+// that never had a key cannot have handed one out, so no key is replaced. A
+// missing key file alone is never a reason to make a new key.
+func (a *Accounts) recoverAdminKey(ctx context.Context, dataDir, keyFile string) (bool, string, error) {
+	if _, err := a.st.GetUser(ctx, AdminUser); errors.Is(err, core.ErrNotFound) {
+		return false, keyFile, nil
+	} else if err != nil {
+		return false, keyFile, err
+	}
+	keys, err := a.st.ListAPIKeys(ctx, AdminUser)
+	if err != nil || len(keys) > 0 {
+		return false, keyFile, err
+	}
+	key, hash, prefix, err := NewKey()
+	if err != nil {
+		return false, keyFile, err
+	}
+	tmp, err := writeTemp(dataDir, key+"\n")
+	if err != nil {
+		return false, keyFile, err
+	}
+	if _, err := a.st.CreateAPIKey(ctx, AdminUser, hash, prefix, firstKeyLabel, a.now()); err != nil {
+		os.Remove(tmp)
+		return false, keyFile, fmt.Errorf("storing the key of %s: %w", AdminUser, err)
+	}
+	if err := os.Rename(tmp, keyFile); err != nil {
+		os.Remove(tmp)
 		return false, keyFile, core.Errorf(core.ErrUnavailable, "writing the admin API key: %w", err)
 	}
 	syncDir(dataDir)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/core"
@@ -322,5 +323,26 @@ func TestBootstrapConcurrent(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(data); len(entries) != 1 {
 		t.Errorf("data directory holds %d files, want only the key", len(entries))
+	}
+}
+
+// TestBootstrapRecoversKeylessAdmin: a crash between creating admin and
+// storing its key leaves admin without any key; the next start gives it
+// one instead of locking everybody out.
+func TestBootstrapRecoversKeylessAdmin(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, filepath.Join(dir, "trove.db"))
+	if _, err := st.CreateUser(ctx, "admin", true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	created, keyFile, err := authz.NewAccounts(st).Bootstrap(ctx, data)
+	if err != nil || !created {
+		t.Fatalf("Bootstrap of a keyless admin: %v, %v", created, err)
+	}
+	p, err := authz.Authenticate(ctx, st, readKey(t, keyFile))
+	if err != nil || p.User.Name != "admin" {
+		t.Fatalf("recovered key: %+v, %v", p, err)
 	}
 }
