@@ -34,6 +34,8 @@ import (
 
 	"github.com/troveml/trove/internal/blob"
 	"github.com/troveml/trove/internal/cache"
+	"github.com/troveml/trove/internal/client"
+	"github.com/troveml/trove/internal/config"
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
 	"github.com/troveml/trove/internal/service"
@@ -121,9 +123,6 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if c.entity, err = defaultEntity(opts.Entity); err != nil {
-		return nil, err
-	}
 	c.project = firstNonEmpty(opts.Project, os.Getenv(EnvProject), DefaultProject)
 	if err := core.ValidateProject(c.project); err != nil {
 		return nil, fmt.Errorf("default project: %w", err)
@@ -134,17 +133,31 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 		}
 	}
 	u := firstNonEmpty(opts.URL, os.Getenv(EnvURL))
-	switch {
-	case strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://"):
-		return nil, core.Errorf(core.ErrInvalid, "%s=%s: this build of Trove has no server client yet; use a data directory", EnvURL, u)
-	default:
-		dir, err := dataDir(u)
-		if err != nil {
+	var cfg config.File
+	if u == "" || isServerURL(u) {
+		// trove login saves the server and its key; an explicit URL or
+		// key still wins.
+		if cfg, err = loadConfig(); err != nil {
 			return nil, err
 		}
-		if err := c.openEmbedded(ctx, dir); err != nil {
+		u = firstNonEmpty(u, cfg.URL)
+	}
+	if isServerURL(u) {
+		key := firstNonEmpty(opts.APIKey, os.Getenv(EnvAPIKey), cfg.Key(u))
+		if err := c.openRemote(ctx, u, key, opts.Entity); err != nil {
 			return nil, err
 		}
+		return c, nil
+	}
+	if c.entity, err = defaultEntity(opts.Entity); err != nil {
+		return nil, err
+	}
+	dir, err := dataDir(u)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.openEmbedded(ctx, dir); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -204,6 +217,48 @@ func (c *Client) openEmbedded(ctx context.Context, dir string) error {
 	c.api = svc
 	c.ingest = b
 	c.closers = append(c.closers, b.Close, m.Close)
+	return nil
+}
+
+// isServerURL reports whether u names a Trove server rather than a data
+// directory.
+func isServerURL(u string) bool {
+	return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")
+}
+
+// loadConfig reads the user's config file (written by trove login).
+func loadConfig() (config.File, error) {
+	path, err := config.DefaultPath()
+	if err != nil {
+		return config.File{}, nil // no home: nothing was saved either
+	}
+	return config.Load(path)
+}
+
+// openRemote connects to a Trove server. The default entity is the one the
+// key belongs to, unless one is given.
+func (c *Client) openRemote(ctx context.Context, u, key, entity string) error {
+	if key == "" {
+		return core.Errorf(core.ErrUnauthenticated, "no API key for %s: set %s or run trove login", u, EnvAPIKey)
+	}
+	cl, err := client.New(u, client.Options{APIKey: key, Logger: c.log})
+	if err != nil {
+		return err
+	}
+	c.api = cl
+	c.closers = append(c.closers, cl.Close)
+	if entity = firstNonEmpty(entity, os.Getenv(EnvEntity)); entity != "" {
+		if err := core.ValidateEntity(entity); err != nil {
+			return fmt.Errorf("entity: %w", err)
+		}
+		c.entity = entity
+		return nil
+	}
+	me, err := cl.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	c.entity = me.Name
 	return nil
 }
 

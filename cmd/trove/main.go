@@ -85,7 +85,8 @@ aliases such as "latest", deduplicates identical content and records which run
 produced and which runs consumed every version.
 
 By default Trove works on an embedded store in ~/.local/share/trove; set
-TROVE_URL to another directory. TROVE_ENTITY and TROVE_PROJECT set the default
+TROVE_URL to another directory, or to http(s)://HOST:PORT and TROVE_API_KEY to
+work against a trove server (or save both with trove login). TROVE_ENTITY and TROVE_PROJECT set the default
 entity (else your user name) and project (else "uncategorized").
 
 References name versions as [[entity/]project/]name[:vN|:alias]; no version
@@ -94,7 +95,8 @@ means latest.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g))
+	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g),
+		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g))
 	groups(root)
 	return root
 }

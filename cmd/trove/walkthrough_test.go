@@ -13,8 +13,9 @@ import (
 // TestWalkthrough follows artifacts-walkthrough.md with the CLI: v0,
 // unchanged content still v0, changed content v1, latest and custom aliases
 // move, get of v0 returns v0's bytes, delete refused while aliased.
-func TestWalkthrough(t *testing.T) {
-	e := newEnv(t)
+func TestWalkthrough(t *testing.T) { modes(t, testWalkthrough) }
+
+func testWalkthrough(t *testing.T, e *env) {
 	e.write("data/bicycle-data.h5", "wheels: 2\n")
 	e.write("data/images/cat.png", "meow")
 
@@ -88,8 +89,9 @@ func anyStrings(v any) []string {
 
 // TestMnistExec builds the mnist pipeline of model-lineage.md with trove
 // exec and checks that trove lineage gives exactly that graph.
-func TestMnistExec(t *testing.T) {
-	e := newEnv(t)
+func TestMnistExec(t *testing.T) { modes(t, testMnistExec) }
+
+func testMnistExec(t *testing.T, e *env) {
 	e.vars = append(e.vars, "TROVE_PROJECT=mnist")
 	e.ok("exec", "--name", "jumping-monkey-1", "-j", "preprocess", "--log", "mnist_dataset:dataset=./data",
 		"--", "sh", "-c", "mkdir -p data && printf 'label,pixels\\n5,0\\n' > data/train_table.csv")
@@ -142,8 +144,9 @@ func TestMnistExec(t *testing.T) {
 
 // TestExecFailure: a failing command logs nothing, fails the run and passes
 // on its exit code.
-func TestExecFailure(t *testing.T) {
-	e := newEnv(t)
+func TestExecFailure(t *testing.T) { modes(t, testExecFailure) }
+
+func testExecFailure(t *testing.T, e *env) {
 	r := e.trove("exec", "-j", "train", "--log", "out:model=out.txt", "--", "sh", "-c", "echo partial > out.txt; exit 3")
 	if r.code != 3 {
 		t.Fatalf("exit code %d, want 3 (stderr %s)", r.code, r.stderr)
@@ -164,8 +167,9 @@ func TestExecFailure(t *testing.T) {
 
 // TestConcurrentPut: 8 processes log different content to one artifact at
 // once; the result is v0…v7, no gaps, no errors.
-func TestConcurrentPut(t *testing.T) {
-	e := newEnv(t)
+func TestConcurrentPut(t *testing.T) { modes(t, testConcurrentPut) }
+
+func testConcurrentPut(t *testing.T, e *env) {
 	const n = 8
 	for i := range n {
 		e.write(filepath.Join("part", string(rune('a'+i)), "data.txt"), strings.Repeat(string(rune('a'+i)), 1000+i))

@@ -1,0 +1,483 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/client"
+	"github.com/troveml/trove/internal/config"
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/meta"
+)
+
+// serverTarget returns the server URL and API key the account commands use:
+// $TROVE_URL and $TROVE_API_KEY, else what trove login saved.
+func serverTarget() (string, string, error) {
+	path, err := config.DefaultPath()
+	if err != nil {
+		return "", "", err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return "", "", err
+	}
+	u := firstNonEmpty(os.Getenv(trove.EnvURL), cfg.URL)
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return "", "", core.Errorf(core.ErrInvalid, "accounts live on a Trove server: set %s=http://HOST:PORT (or run trove login URL)", trove.EnvURL)
+	}
+	key := firstNonEmpty(os.Getenv(trove.EnvAPIKey), cfg.Key(u))
+	if key == "" {
+		return "", "", core.Errorf(core.ErrUnauthenticated, "no API key for %s: set %s or run trove login", u, trove.EnvAPIKey)
+	}
+	return u, key, nil
+}
+
+// withServer runs f with a client of the configured server.
+func withServer(ctx context.Context, f func(*client.Client) error) error {
+	u, key, err := serverTarget()
+	if err != nil {
+		return err
+	}
+	c, err := client.New(u, client.Options{APIKey: key})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return f(c)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func newUserCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "user",
+		Short: "Manage the users of a Trove server (site administrators)",
+	}
+	var admin, asJSON bool
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a user, with a personal entity of the same name; prints its API key last",
+		Long: `Create a user on the server. The user gets a personal entity of the same name,
+which is the default entity of the commands it runs. The last line of stdout is
+the new user's API key: it is shown only this once.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if err := core.ValidateEntity(args[0]); err != nil {
+				return err
+			}
+			return withServer(ctx, func(c *client.Client) error {
+				u, key, err := c.CreateUser(ctx, args[0], admin)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g.stdout, struct {
+						meta.User
+						APIKey string `json:"api_key"`
+					}{u, key})
+				}
+				fmt.Fprintf(g.stderr, "trove: created user %s; its API key (shown only once):\n", u.Name)
+				fmt.Fprintln(g.stdout, key)
+				return nil
+			})
+		},
+	}
+	create.Flags().BoolVar(&admin, "admin", false, "make the user a site administrator")
+	create.Flags().BoolVar(&asJSON, "json", false, "print the user and key as JSON")
+
+	var lsJSON bool
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				us, err := c.ListUsers(ctx)
+				if err != nil {
+					return err
+				}
+				if lsJSON {
+					return writeJSON(g.stdout, nonNil(us))
+				}
+				w := table(g.stdout)
+				fmt.Fprintln(w, "NAME\tADMIN\tCREATED")
+				for _, u := range us {
+					fmt.Fprintf(w, "%s\t%v\t%s\n", u.Name, u.Admin, u.CreatedAt.UTC().Format(time.RFC3339))
+				}
+				return w.Flush()
+			})
+		},
+	}
+	ls.Flags().BoolVar(&lsJSON, "json", false, "print JSON")
+
+	whoami := &cobra.Command{
+		Use:   "whoami",
+		Short: "Print the user the API key belongs to",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				u, err := c.WhoAmI(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(g.stdout, u.Name)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(create, ls, whoami)
+	return cmd
+}
+
+func newKeyCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "key",
+		Short: "Create, list and revoke API keys",
+	}
+	var user, label string
+	var createJSON bool
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API key (yours, or --user's as a site administrator); prints it last",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				u, err := keyUser(ctx, c, user)
+				if err != nil {
+					return err
+				}
+				k, key, err := c.CreateKey(ctx, u, label)
+				if err != nil {
+					return err
+				}
+				if createJSON {
+					return writeJSON(g.stdout, struct {
+						meta.APIKey
+						Key string `json:"api_key"`
+					}{k, key})
+				}
+				fmt.Fprintf(g.stderr, "trove: created key %d for %s (shown only once):\n", k.ID, u)
+				fmt.Fprintln(g.stdout, key)
+				return nil
+			})
+		},
+	}
+	create.Flags().StringVar(&user, "user", "", "the user to create the key for (default: yourself)")
+	create.Flags().StringVar(&label, "label", "", "a note to tell the key apart, e.g. ci")
+	create.Flags().BoolVar(&createJSON, "json", false, "print the key's record and the key as JSON")
+
+	var lsUser string
+	var lsJSON bool
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List API keys (never the secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				u, err := keyUser(ctx, c, lsUser)
+				if err != nil {
+					return err
+				}
+				ks, err := c.ListKeys(ctx, u)
+				if err != nil {
+					return err
+				}
+				if lsJSON {
+					return writeJSON(g.stdout, nonNil(ks))
+				}
+				w := table(g.stdout)
+				fmt.Fprintln(w, "ID\tPREFIX\tLABEL\tCREATED\tREVOKED")
+				for _, k := range ks {
+					revoked := "-"
+					if k.RevokedAt != nil {
+						revoked = k.RevokedAt.UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(w, "%d\t%s…\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Label, k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+				}
+				return w.Flush()
+			})
+		},
+	}
+	ls.Flags().StringVar(&lsUser, "user", "", "whose keys (default: yours)")
+	ls.Flags().BoolVar(&lsJSON, "json", false, "print JSON")
+
+	var revokeUser string
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API key by its id (see trove key ls); it stops working at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return core.Errorf(core.ErrInvalid, "key id %q: want a positive number (see trove key ls)", args[0])
+			}
+			return withServer(ctx, func(c *client.Client) error {
+				u, err := keyUser(ctx, c, revokeUser)
+				if err != nil {
+					return err
+				}
+				if err := c.RevokeKey(ctx, u, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stderr, "trove: revoked key %d of %s\n", id, u)
+				return nil
+			})
+		},
+	}
+	revoke.Flags().StringVar(&revokeUser, "user", "", "whose key (default: yours)")
+	cmd.AddCommand(create, ls, revoke)
+	return cmd
+}
+
+// keyUser is the --user flag, or the caller.
+func keyUser(ctx context.Context, c *client.Client, flag string) (string, error) {
+	if flag != "" {
+		return flag, core.ValidateEntity(flag)
+	}
+	me, err := c.WhoAmI(ctx)
+	return me.Name, err
+}
+
+func newTeamCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "team",
+		Short: "Create teams and manage their members",
+		Long: `A team is an entity that several users share. Roles: admin (everything,
+including members), member (read, write, delete) and viewer (read only).`,
+	}
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a team, with you as its admin",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if err := core.ValidateEntity(args[0]); err != nil {
+				return err
+			}
+			return withServer(ctx, func(c *client.Client) error {
+				e, err := c.CreateTeam(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(g.stdout, e.Name)
+				return nil
+			})
+		},
+	}
+	var role string
+	add := &cobra.Command{
+		Use:   "add-member TEAM USER",
+		Short: "Add a user to a team, or change its role",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			r := meta.Role(role)
+			switch r {
+			case meta.RoleAdmin, meta.RoleMember, meta.RoleViewer:
+			default:
+				return core.Errorf(core.ErrInvalid, "--role %q: want admin, member or viewer", role)
+			}
+			return withServer(ctx, func(c *client.Client) error {
+				return c.SetMember(ctx, args[0], args[1], r)
+			})
+		},
+	}
+	add.Flags().StringVar(&role, "role", "member", "admin, member or viewer")
+	remove := &cobra.Command{
+		Use:   "remove-member TEAM USER",
+		Short: "Remove a user from a team",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				return c.RemoveMember(ctx, args[0], args[1])
+			})
+		},
+	}
+	var membersJSON bool
+	members := &cobra.Command{
+		Use:   "members TEAM",
+		Short: "List a team's members and their roles",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				ms, err := c.Members(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if membersJSON {
+					return writeJSON(g.stdout, nonNil(ms))
+				}
+				w := table(g.stdout)
+				fmt.Fprintln(w, "USER\tROLE")
+				for _, m := range ms {
+					fmt.Fprintf(w, "%s\t%s\n", m.User, m.Role)
+				}
+				return w.Flush()
+			})
+		},
+	}
+	members.Flags().BoolVar(&membersJSON, "json", false, "print JSON")
+	cmd.AddCommand(create, add, remove, members)
+	return cmd
+}
+
+func newProjectCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "project",
+		Short: "Manage projects on a server",
+	}
+	vis := &cobra.Command{
+		Use:   "visibility [ENTITY/]PROJECT public|private",
+		Short: "Make a project readable by every user of the server (public) or by its entity only (private, the default)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			var public bool
+			switch args[1] {
+			case "public":
+				public = true
+			case "private":
+			default:
+				return core.Errorf(core.ErrInvalid, "visibility %q: want public or private", args[1])
+			}
+			entity, project, hasEntity := strings.Cut(args[0], "/")
+			if !hasEntity {
+				entity, project = os.Getenv(trove.EnvEntity), args[0]
+			}
+			if err := core.ValidateProject(project); err != nil {
+				return err
+			}
+			return withServer(ctx, func(c *client.Client) error {
+				if entity == "" {
+					me, err := c.WhoAmI(ctx)
+					if err != nil {
+						return err
+					}
+					entity = me.Name
+				}
+				if err := core.ValidateEntity(entity); err != nil {
+					return err
+				}
+				if err := c.SetProjectPublic(ctx, entity, project, public); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stderr, "trove: %s/%s is now %s\n", entity, project, args[1])
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(vis)
+	return cmd
+}
+
+func newLoginCmd(g *globals) *cobra.Command {
+	var key string
+	cmd := &cobra.Command{
+		Use:   "login [URL]",
+		Short: "Save a server and its API key in your config, so commands use them without TROVE_URL/TROVE_API_KEY",
+		Long: `Check an API key against a Trove server and save both in your config file
+($XDG_CONFIG_HOME/trove/config.json, else ~/.config/trove/config.json, mode
+0600). URL defaults to $TROVE_URL. The key comes from --key, else
+$TROVE_API_KEY, else standard input (typed without echo on a terminal).
+TROVE_URL and TROVE_API_KEY, when set, still win over the saved values.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			u := os.Getenv(trove.EnvURL)
+			if len(args) == 1 {
+				u = args[0]
+			}
+			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				return core.Errorf(core.ErrInvalid, "login needs a server URL (http:// or https://), e.g. trove login http://127.0.0.1:8080")
+			}
+			u = config.Normalize(u)
+			k := firstNonEmpty(key, os.Getenv(trove.EnvAPIKey))
+			if k == "" {
+				var err error
+				if k, err = readKey(g); err != nil {
+					return err
+				}
+			}
+			c, err := client.New(u, client.Options{APIKey: k})
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			me, err := c.WhoAmI(ctx)
+			if err != nil {
+				return err
+			}
+			path, err := config.DefaultPath()
+			if err != nil {
+				return err
+			}
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			cfg.URL = u
+			cfg.SetKey(u, k)
+			if err := config.Save(path, cfg); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stderr, "trove: logged in to %s as %s (saved in %s)\n", u, me.Name, path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "the API key (prefer $TROVE_API_KEY or stdin: flags show up in ps)")
+	return cmd
+}
+
+// readKey reads an API key from stdin, without echo on a terminal.
+func readKey(g *globals) (string, error) {
+	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(g.stderr, "API key: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(g.stderr)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	line, err := bufio.NewReader(g.stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	if k := strings.TrimSpace(line); k != "" {
+		return k, nil
+	}
+	return "", core.Errorf(core.ErrInvalid, "no API key: pass --key, set %s or type it on stdin", trove.EnvAPIKey)
+}
+
+// nonNil makes a nil slice print as [] in JSON.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/blob"
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/meta"
+	"github.com/troveml/trove/internal/server"
+	"github.com/troveml/trove/internal/service"
+)
+
+// serverOptions are the flags of trove server.
+type serverOptions struct {
+	addr, data, db, blobs string
+	tlsCert, tlsKey       string
+	encryptionKeyFile     string
+	noPresign             bool
+	logFormat, logLevel   string
+	shutdownTimeout       time.Duration
+}
+
+func newServerCmd(g *globals) *cobra.Command {
+	var o serverOptions
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Serve the store over HTTP: the API under /api/v1 and the web UI",
+		Long: `Serve a Trove store over HTTP, so that SDKs and CLIs elsewhere use it with
+TROVE_URL=http://HOST:PORT and TROVE_API_KEY.
+
+By default the store is the embedded one in --data (SQLite in DATA/trove.db,
+blobs under DATA/blobs). For several replicas behind a load balancer, point
+every replica at one PostgreSQL database and one S3-compatible bucket:
+
+  trove server --db postgres://user@db:5432/trove \
+    --blobs 's3://bucket?endpoint=http://s3:9000&region=us-east-1'
+
+With S3, clients upload and download blob bytes straight to and from the
+bucket through presigned URLs (turn off with --no-presign). Credentials come
+from the standard AWS environment variables and files.
+
+On first start the server creates the site administrator "admin" and writes its
+API key to DATA/admin-api-key (mode 0600). Create more users with
+  TROVE_URL=http://HOST:PORT TROVE_API_KEY=$(cat DATA/admin-api-key) trove user create NAME
+
+Also served: /healthz, /readyz, /metrics (Prometheus) and the OpenAPI document
+at /api/v1/openapi.json.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runServer(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.data, "data", "", "data directory (default $TROVE_URL when it is a directory, else ~/.local/share/trove)")
+	f.StringVar(&o.db, "db", "", "metadata database: postgres://… or sqlite:///path (default DATA/trove.db)")
+	f.StringVar(&o.blobs, "blobs", "", "blob store: s3://bucket?endpoint=…&region=… or file:///dir (default DATA/blobs)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+	f.StringVar(&o.encryptionKeyFile, "encryption-key-file", "", "encrypt file blobs at rest with AES-256-GCM under the 32-byte key in this file (mode 0600; 32 raw bytes or 64 hex digits)")
+	f.BoolVar(&o.noPresign, "no-presign", false, "carry blob bytes through the server even when the blob store could presign URLs")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	return cmd
+}
+
+// serverLogger builds the server's slog logger on stderr.
+func serverLogger(g *globals, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, core.Errorf(core.ErrInvalid, "--log-level %q: want debug, info, warn or error", level)
+	}
+	ho := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(g.stderr, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(g.stderr, ho)), nil
+	}
+	return nil, core.Errorf(core.ErrInvalid, "--log-format %q: want text or json", format)
+}
+
+// serverDataDir picks the data directory: --data, a directory TROVE_URL
+// names, or the default.
+func serverDataDir(flag string) (string, error) {
+	if flag != "" {
+		return filepath.Abs(flag)
+	}
+	if u := os.Getenv(trove.EnvURL); u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		if p, ok := strings.CutPrefix(u, "file://"); ok {
+			u = p
+		}
+		return filepath.Abs(u)
+	}
+	return trove.DefaultDataDir()
+}
+
+func runServer(ctx context.Context, g *globals, o serverOptions) error {
+	log, err := serverLogger(g, o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return core.Errorf(core.ErrInvalid, "--tls-cert and --tls-key go together")
+	}
+	data, err := serverDataDir(o.data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
+	}
+	if o.db == "" {
+		o.db = filepath.Join(data, "trove.db")
+	}
+	if o.blobs == "" {
+		o.blobs = (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(data, "blobs"))}).String()
+	}
+	var bopts blob.Options
+	if o.encryptionKeyFile != "" {
+		if bopts.EncryptionKey, err = blob.LoadKey(o.encryptionKeyFile); err != nil {
+			return err
+		}
+	}
+
+	m, err := meta.Open(ctx, o.db)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	b, err := blob.OpenWith(ctx, o.blobs, bopts)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	svc := service.New(m, b, service.Options{Logger: log})
+	auth := server.NewAuth(m)
+	created, keyFile, err := auth.Accounts().Bootstrap(ctx, data)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(g.stderr, "trove: created user admin; its API key is in %s\n", keyFile)
+	}
+	sopts := server.Options{
+		Service: svc,
+		Auth:    auth,
+		Logger:  log,
+		Ready: func(ctx context.Context) error {
+			if err := m.Ping(ctx); err != nil {
+				return err
+			}
+			return b.Ping(ctx)
+		},
+	}
+	if b.CanPresign() && !o.noPresign {
+		sopts.Presigner = b
+	}
+	srv, err := server.New(sopts)
+	if err != nil {
+		return err
+	}
+	// Listen before saying so, and say where: with --addr 127.0.0.1:0 the
+	// kernel picks the port.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return core.Errorf(core.ErrUnavailable, "listening on %s: %w", o.addr, err)
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(g.stderr, "trove: serving %s://%s (metadata %s, blobs %s)\n", scheme, ln.Addr(), redact(o.db), redact(o.blobs))
+
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() error {
+		return server.Serve(gctx, srv, server.ListenConfig{
+			Listener: ln, TLSCert: o.tlsCert, TLSKey: o.tlsKey, ShutdownTimeout: o.shutdownTimeout,
+		})
+	})
+	grp.Go(func() error { return sweepTemp(gctx, b, log) })
+	err = grp.Wait()
+	if ctx.Err() != nil {
+		// Ctrl-C or SIGTERM: a clean shutdown, not a failure.
+		fmt.Fprintln(g.stderr, "trove: server stopped")
+		return nil
+	}
+	return err
+}
+
+// sweepTemp removes, every hour, temporary blob files that interrupted
+// uploads left behind more than a day ago.
+func sweepTemp(ctx context.Context, b *blob.Bucket, log *slog.Logger) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := b.CleanTemp(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("cleaning temporary blobs", "err", err)
+		} else if n > 0 {
+			log.Info("removed temporary blobs of interrupted uploads", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// redact hides a password in a URL before it is printed.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
