@@ -18,12 +18,14 @@ import (
 )
 
 // killIterations is how many times each kill test kills: 20, or
-// $TROVE_KILL_ITERATIONS, or 3 with -short.
+// $TROVE_KILL_ITERATIONS, or 3 with -short or under the race detector
+// (which makes each put ten times slower; .ci/run also runs the full 20
+// without it).
 func killIterations() int {
 	if n, err := strconv.Atoi(os.Getenv("TROVE_KILL_ITERATIONS")); err == nil && n > 0 {
 		return n
 	}
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		return 3
 	}
 	return 20

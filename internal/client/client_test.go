@@ -25,6 +25,7 @@ import (
 	"github.com/troveml/trove/internal/client"
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
+	"github.com/troveml/trove/internal/meta/metatest"
 	"github.com/troveml/trove/internal/server"
 	"github.com/troveml/trove/internal/service"
 	"github.com/troveml/trove/internal/service/servicetest"
@@ -800,17 +801,14 @@ func TestStoredBlobIsNotSent(t *testing.T) {
 	rc.Close()
 }
 
-// TestConformanceS3 runs the suite against a server whose blobs live in a
-// real S3 server (versitygw), with the bytes moving through presigned URLs.
-func TestConformanceS3(t *testing.T) {
+// TestConformancePostgresS3 runs the suite against the scale-out setup: a
+// server on PostgreSQL whose blobs live in a real S3 server (versitygw),
+// with the bytes moving through presigned URLs.
+func TestConformancePostgresS3(t *testing.T) {
 	gw := s3test.Server(t)
 	servicetest.Run(t, func(t *testing.T) service.API {
 		ctx := context.Background()
-		m, err := meta.OpenSQLite(ctx, filepath.Join(t.TempDir(), "trove.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
+		m := metatest.OpenPostgres(t)
 		b, err := blob.Open(ctx, gw.NewBucketURL(t))
 		if err != nil {
 			t.Fatal(err)
