@@ -4,7 +4,7 @@
 # and the server's memory while it serves a 100,000-node lineage. See the
 # "Server figures" section of bench/README.md.
 #
-#   bash bench/server.sh                 # full run, about five minutes
+#   bash bench/server.sh                 # full run, about eight minutes
 #   BENCH_QUICK=1 bash bench/server.sh   # smoke run with small sizes
 #
 # Progress goes to stderr; the figures and the Markdown table to stdout.
@@ -58,10 +58,7 @@ cleanup() {
 		tail -n 20 -- "$current_log" >&2
 	fi
 	for pid in "${pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
+		stop "$pid"
 	done
 	if [[ -n $schema ]]; then
 		psql -q "$pg_base" -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 ||
@@ -99,7 +96,7 @@ median() {
 }
 
 # series FILE: the numbers of FILE as "1.23, 1.25, 1.30 s".
-series() { awk '{ printf "%s%.3f", (NR > 1 ? ", " : ""), $1 } END { print " s" }' -- "$1"; }
+series() { awk '{ printf "%s%.3f", (NR > 1 ? ", " : ""), $1 } END { print " s" }' "$1"; }
 
 # calc EXPR: evaluates an awk expression.
 calc() { awk "BEGIN { print $1 }"; }
@@ -107,10 +104,10 @@ calc() { awk "BEGIN { print $1 }"; }
 # last FILE: the latest time in a results file, for progress lines.
 last() { printf '%.3f s' "$(tail -n 1 -- "$1")"; }
 
-# new_log NAME: a fresh log file name.
+# new_log NAME: sets log to a fresh log file name (numbered in run order).
 new_log() {
 	n_logs=$((n_logs + 1))
-	echo "$logs/$(printf '%02d' "$n_logs")-$1.log"
+	log=$logs/$(printf '%03d' "$n_logs")-$1.log
 }
 
 # forget PID: drops PID from the list cleanup kills.
@@ -126,10 +123,11 @@ forget() {
 # with ARGS and waits until /readyz answers 200. Sets server_pid and
 # server_url.
 start_server() {
-	local name=$1 log i addr=""
+	local name=$1 i addr=""
 	shift
-	log=$(new_log "server-$name")
+	new_log "server-$name"
 	current_log=$log
+	: >"$log" # exists before the loop below reads it
 	"$bin/trove" server --addr 127.0.0.1:0 --log-level warn "$@" >>"$log" 2>&1 &
 	server_pid=$!
 	pids+=("$server_pid")
@@ -149,9 +147,17 @@ start_server() {
 	die "trove server ($name) not ready within 30 s"
 }
 
-# stop PID: stops a background process and waits for it.
+# stop PID: stops a background process (SIGTERM, then SIGKILL after 10 s:
+# a signal that reaches a child before it execs can be lost) and waits for
+# it.
 stop() {
+	local i
 	kill -TERM "$1" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 	forget "$1"
 }
@@ -199,9 +205,9 @@ upload_trove() {
 	fresh_server
 	rm -rf -- "$work/cache"
 	ticks0=$(cpu_ticks "$server_pid")
+	new_log "put-$name"
 	TROVE_URL=$server_url TROVE_API_KEY=$key TROVE_CACHE_DIR=$work/cache \
-		timed "$res/$name.trove" "$(new_log "put-$name")" \
-		"$bin/trove" artifact put "$path" -n "$name" -t dataset
+		timed "$res/$name.trove" "$log" "$bin/trove" artifact put "$path" -n "$name" -t dataset
 	got=$(stdout_last)
 	[[ $got == "admin/bench/$name:v0" ]] || die "trove artifact put printed '$got', want admin/bench/$name:v0"
 	end_server "$res/$name.trove"
@@ -219,7 +225,8 @@ upload_curl() {
 		args+=("${a//@KEY@/$key}")
 	done
 	ticks0=$(cpu_ticks "$server_pid")
-	timed "$res/$name.curl" "$(new_log "curl-$name")" curl "${args[@]}"
+	new_log "curl-$name"
+	timed "$res/$name.curl" "$log" curl "${args[@]}"
 	end_server "$res/$name.curl"
 }
 
@@ -259,15 +266,16 @@ find_versitygw() {
 # start_versitygw DIR: runs versitygw over DIR (with a bucket "bucket") on
 # a free loopback port. Sets gw_pid and gw_port.
 start_versitygw() {
-	local dir=$1 vgw log try i
+	local dir=$1 vgw try i
 	vgw=$(find_versitygw) || return 1
 	mkdir -p -- "$dir/bucket"
 	for ((try = 0; try < 10; try++)); do
 		gw_port=$((20000 + RANDOM % 40000))
 		# Something answers there already: try another port.
 		if (exec 3<>"/dev/tcp/127.0.0.1/$gw_port") 2>/dev/null; then continue; fi
-		log=$(new_log versitygw)
+		new_log versitygw
 		current_log=$log
+		: >"$log"
 		"$vgw" --access benchaccess --secret benchsecret --port "127.0.0.1:$gw_port" --quiet posix "$dir" >>"$log" 2>&1 &
 		gw_pid=$!
 		pids+=("$gw_pid")
@@ -323,34 +331,26 @@ one_hex=$(sha256sum -- "$one" | cut -d' ' -f1)
 		printf 'upload-file = "%s"\nurl = "@URL@/api/v1/blobs/sha256:%s"\n' "$work/tree/${path#./}" "$hex"
 	done >"$work/tree.curl.in"
 
-# tree_config: writes the curl config of the tree for the current server.
-tree_config() {
+# upload_tree_curl: times curl uploading the tree's files, 4 at a time,
+# into a fresh server. Writing its config (the server's address and key) is
+# not timed.
+upload_tree_curl() {
+	fresh_server
 	{
 		echo "header = \"Authorization: Bearer $key\""
 		sed "s|@URL@|$server_url|" -- "$work/tree.curl.in"
 	} >"$work/tree.curl"
+	ticks0=$(cpu_ticks "$server_pid")
+	new_log curl-tree
+	timed "$res/tree.curl" "$log" curl -sS -f --parallel --parallel-max 4 -K "$work/tree.curl"
+	end_server "$res/tree.curl"
 }
 
 say "upload of one $file_desc over loopback: trove artifact put vs curl -T"
 compare_upload one "$one" -sS -f -T "$one" -H "Authorization: Bearer @KEY@" "@URL@/api/v1/blobs/sha256:$one_hex"
 
 say "upload of $tree_desc over loopback: trove artifact put vs curl --parallel --parallel-max 4"
-# upload_curl substitutes @URL@ and @KEY@ in arguments only; the tree's
-# config file is rewritten for each server by a wrapper.
-cat >"$bin/curl-tree" <<EOF
-#!/usr/bin/env bash
-set -eu
-{ echo "header = \"Authorization: Bearer \$1\""; sed "s|@URL@|\$2|" -- "$work/tree.curl.in"; } >"$work/tree.curl"
-EOF
-chmod +x "$bin/curl-tree"
 for ((i = 1; i <= reps; i++)); do
-	upload_tree_curl() {
-		fresh_server
-		tree_config
-		ticks0=$(cpu_ticks "$server_pid")
-		timed "$res/tree.curl" "$(new_log curl-tree)" curl -sS -f --parallel --parallel-max 4 -K "$work/tree.curl"
-		end_server "$res/tree.curl"
-	}
 	if ((i % 2)); then
 		upload_trove tree "$work/tree"
 		upload_tree_curl
@@ -360,7 +360,7 @@ for ((i = 1; i <= reps; i++)); do
 	fi
 	say "  rep $i/$reps: trove $(last "$res/tree.trove"), curl $(last "$res/tree.curl")"
 done
-rm -rf -- "$work/one" "$work/tree" "$bin/curl-tree"
+rm -rf -- "$work/one" "$work/tree" "$work/tree.curl" "$work/tree.curl.in"
 
 # --- 2. Small-artifact commits on 3 replicas ---------------------------------
 
@@ -395,7 +395,8 @@ else
 	for mode in own shared; do
 		flags=()
 		[[ $mode == own ]] || flags=(-shared)
-		current_log=$(new_log "commitbench-$mode")
+		new_log "commitbench-$mode"
+		current_log=$log
 		sync
 		sleep "$pause"
 		rc=0
@@ -405,12 +406,12 @@ else
 		line=$(tail -n 1 -- "$work/out")
 		[[ $line == clients=* ]] || die "commitbench printed no figures (exit code $rc)"
 		if [[ $mode == own ]]; then commit_line=$line; else shared_line=$line; fi
-		say "  $mode artifact per client: $line"
+		say "  $mode: $line"
 		rm -rf -- "$work/commit-cache-$mode"
 	done
 	for pid in "${replica_pids[@]}"; do stop "$pid"; done
 	stop "$gw_pid"
-	psql -q "$pg_base" -c "DROP SCHEMA $schema CASCADE" >/dev/null
+	psql -q "$pg_base" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>>"$logs/psql.log"
 	schema=""
 	rm -rf -- "$work/s3" "$work"/replica?
 fi
@@ -420,7 +421,8 @@ fi
 say "lineage: generating a graph of $(thousands "$nodes") nodes"
 lin=$work/lineage
 mkdir -- "$lin"
-timed "$res/lineagegen" "$(new_log lineagegen)" "$bin/lineagegen" -db "$lin/trove.db" -nodes "$nodes"
+new_log lineagegen
+timed "$res/lineagegen" "$log" "$bin/lineagegen" -db "$lin/trove.db" -nodes "$nodes"
 gen_line=$(stdout_last)
 root=$(kv "$gen_line" root)
 [[ -n $root ]] || die "lineagegen printed no root"
@@ -436,7 +438,8 @@ sleep 1 # let the start-up settle before reading its memory
 rss_before=$(status_kb "$server_pid" VmRSS)
 hwm_before=$(status_kb "$server_pid" VmHWM)
 for ((i = 1; i <= reps; i++)); do
-	timed "$res/lineage" "$(new_log lineage-query)" \
+	new_log lineage-query
+	timed "$res/lineage" "$log" \
 		curl -sS -f -o /dev/null -w '%{size_download}\n' -H "Authorization: Bearer $key" "$lin_url"
 	resp_bytes=$(stdout_last)
 	if ((i == 1)); then
@@ -447,7 +450,8 @@ for ((i = 1; i <= reps; i++)); do
 done
 hwm_all=$(status_kb "$server_pid" VmHWM)
 # Untimed, after the memory readings: what the answer holds.
-current_log=$(new_log lineage-count)
+new_log lineage-count
+current_log=$log
 curl -sS -f -o "$work/lineage.json" -H "Authorization: Bearer $key" "$lin_url" 2>>"$current_log"
 resp_nodes=$(grep -o '"kind":"' -- "$work/lineage.json" | wc -l)
 resp_edges=$(grep -o '"from":"' -- "$work/lineage.json" | wc -l)
@@ -466,10 +470,10 @@ dirty=""
 rate() { calc "sprintf(\"%.0f\", $1 / 1e6 / $2)"; }
 
 # cpu_median FILE.cpu: median user+sys seconds of a timeit -cpu file.
-cpu_median() { awk '{ print $1 + $2 }' -- "$1" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f s", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cpu_median() { awk '{ print $1 + $2 }' "$1" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f s", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # server_cpu FILE.server: median server CPU seconds from clock ticks.
-server_cpu() { awk -v t="$tck" '{ print $1 / t }' -- "$1" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f s", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+server_cpu() { awk -v t="$tck" '{ print $1 / t }' "$1" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f s", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "## Trove server benchmarks"
 echo
