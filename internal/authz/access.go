@@ -141,42 +141,24 @@ func ProjectAccess(ctx context.Context, st Store, p Principal, entity, project s
 	return newChecker(st, p).project(ctx, entity, project)
 }
 
-// blobProjectLimit bounds how many projects holding a blob CanReadBlob
-// considers. A blob shared by more projects (the empty file, say) is
-// refused to a reader whose only readable copy lies beyond the limit; the
-// store returns projects in a stable order, so the answer does not flicker.
-const blobProjectLimit = 1000
-
 // CanReadBlob reports whether p may download blob d: site admins always;
-// others when d belongs to a committed version of a project p may read.
-// Otherwise core.ErrNotFound.
+// others when d belongs to a committed version of a project p may read, or
+// when p proved to have d by uploading it (meta.Uploads). Otherwise
+// core.ErrNotFound, as for a blob that is not stored.
+//
+// meta.ReadableDigests decides in one query, by the rule of checker.project
+// written in SQL: the user's own entity, its teams in any role, public
+// projects.
 func CanReadBlob(ctx context.Context, st Store, p Principal, d core.Digest) error {
 	if p.User.Admin {
 		return nil
 	}
-	projects, err := st.DigestProjects(ctx, d, blobProjectLimit)
-	if err != nil {
-		return err
-	}
-	c := newChecker(st, p)
-	// Entity access first: one or two lookups per entity, and it settles
-	// the common case (the reader's own or team's project) without asking
-	// about each project's visibility.
-	for _, k := range projects {
-		a, err := c.entity(ctx, k.Entity)
+	if !d.IsZero() {
+		ok, err := st.ReadableDigests(ctx, p.User.Name, []core.Digest{d})
 		if err != nil {
 			return err
 		}
-		if a >= Read {
-			return nil
-		}
-	}
-	for _, k := range projects {
-		a, err := c.project(ctx, k.Entity, k.Project)
-		if err != nil {
-			return err
-		}
-		if a >= Read {
+		if ok[d] {
 			return nil
 		}
 	}

@@ -12,10 +12,12 @@ import (
 	"github.com/troveml/trove/internal/meta"
 )
 
-// Store is the accounts store authz needs; *meta.Store implements it (see
-// meta.Accounts for each method's contract).
+// Store is the store authz needs: accounts, and the records of who proved
+// to have which blob; *meta.Store implements it (see meta.Accounts and
+// meta.Uploads for each method's contract).
 type Store interface {
 	meta.Accounts
+	meta.Uploads
 }
 
 // Principal is the authenticated caller of a request.

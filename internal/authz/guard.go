@@ -184,18 +184,7 @@ func (g *guard) Heartbeat(ctx context.Context, runID string) error {
 	return g.api.Heartbeat(ctx, runID)
 }
 
-// MissingBlobs implements service.API for any authenticated caller: it
-// tells only whether content is stored, which the upload protocol needs.
-func (g *guard) MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error) {
-	return g.api.MissingBlobs(ctx, digests)
-}
-
-// PutBlob implements service.API for any authenticated caller: a blob is
-// checked against its digest and belongs to no project until a version
-// that references it is committed.
-func (g *guard) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
-	return g.api.PutBlob(ctx, d, size, r)
-}
+// MissingBlobs and PutBlob are in possession.go.
 
 // GetBlob implements service.API: the blob must belong to a version p may
 // read (CanReadBlob).
@@ -208,7 +197,10 @@ func (g *guard) GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, erro
 
 // LogArtifact implements service.API: Write on the artifact's project, and
 // on the logging run's project too, since the version becomes part of that
-// run's lineage.
+// run's lineage. Stored blobs of the manifest that p has not shown to have
+// are reported missing (see Proof of possession in possession.go). Content
+// that dedups to a version of the collection is never held back: p may
+// write there, so it may read that version's blobs already.
 func (g *guard) LogArtifact(ctx context.Context, req service.LogRequest) (service.LogResult, error) {
 	if err := checkProject(req.Entity, req.Project); err != nil {
 		return service.LogResult{}, err
@@ -221,6 +213,13 @@ func (g *guard) LogArtifact(ctx context.Context, req service.LogRequest) (servic
 		if _, err := g.needRun(ctx, c, req.RunID, Write); err != nil {
 			return service.LogResult{}, err
 		}
+	}
+	missing, err := g.checkPossession(ctx, req.Manifest)
+	if err != nil {
+		return service.LogResult{}, err
+	}
+	if len(missing) > 0 {
+		return logUnproven(req, missing)
 	}
 	return g.api.LogArtifact(ctx, req)
 }

@@ -250,7 +250,7 @@ func TestLineageHidesPrivateProjects(t *testing.T) {
 }
 
 // TestGetBlob: a blob is readable when it belongs to a committed version in
-// a readable project.
+// a readable project, or to its uploader.
 func TestGetBlob(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
@@ -269,17 +269,25 @@ func TestGetBlob(t *testing.T) {
 	logFiles(t, ownerAPI, "", "owner", "pub", "shared", shared)
 	wantKind(t, "stranger reads a blob also in a public project", readAll(stranger, d), nil)
 
-	// An uploaded blob belongs to nobody until a version commits it.
+	// An uploaded blob belongs to no project until a version commits it:
+	// only its uploader, who proved to have the bytes, and site admins may
+	// read it.
 	loose := files(t, stranger, map[string]string{"x": "loose"}).Entries()[0].Digest
-	wantKind(t, "uploader reads its uncommitted blob", readAll(stranger, loose), core.ErrNotFound)
+	wantKind(t, "uploader reads its uncommitted blob", readAll(stranger, loose), nil)
 	wantKind(t, "admin reads an uncommitted blob", readAll(w.as("admin"), loose), nil)
 	if err := authz.CanReadBlob(ctx, w.st, w.p["owner"], loose); kindOf(err) != core.ErrNotFound {
-		t.Errorf("CanReadBlob(uncommitted): %v", err)
+		t.Errorf("CanReadBlob(uncommitted, another user): %v", err)
 	}
-	// Any authenticated caller may ask which blobs are missing.
-	missing, err := stranger.MissingBlobs(ctx, []core.Digest{priv.blob, core.DigestOf([]byte("absent"))})
-	if err != nil || len(missing) != 1 {
-		t.Errorf("MissingBlobs: %v, %v", missing, err)
+	// Any authenticated caller may ask which blobs are missing; a stored
+	// blob it may not read is missing to it, as if absent.
+	absent := core.DigestOf([]byte("absent"))
+	missing, err := stranger.MissingBlobs(ctx, []core.Digest{priv.blob, absent, priv.blob})
+	if err != nil || !slices.Equal(missing, []core.Digest{priv.blob, absent}) {
+		t.Errorf("stranger: MissingBlobs = %v, %v; want the private blob and the absent one", missing, err)
+	}
+	missing, err = ownerAPI.MissingBlobs(ctx, []core.Digest{priv.blob, absent})
+	if err != nil || !slices.Equal(missing, []core.Digest{absent}) {
+		t.Errorf("owner: MissingBlobs = %v, %v; want the absent blob only", missing, err)
 	}
 }
 

@@ -1,17 +1,22 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 
+	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/core"
 )
 
 // Blob routes. Bytes are streamed in both directions, never held whole;
 // digests are verified by the service's blob store on the way in and by both
-// the store and the client on the way out.
+// the store and the client on the way out. The guarded service (package
+// authz) also hashes uploads of stored blobs, which the store skips: they
+// are how a caller proves to have a blob it may not read otherwise.
 
 type (
 	uploadRequest struct {
@@ -52,6 +57,15 @@ func (s *Server) missingBlobs(r *http.Request, c *caller) (any, error) {
 	return missingResponse{Missing: nonNil(missing)}, nil
 }
 
+// uploadPlanner is the optional ability of a guarded service to say how a
+// caller is to send a blob (authz.Uploader). A guard that has it may ask the
+// caller to prove possession of a stored blob, which only a PUT through the
+// server can do: a presigned upload goes around the server, which could
+// not see the bytes.
+type uploadPlanner interface {
+	PlanUpload(ctx context.Context, d core.Digest, presign bool) (authz.UploadPlan, error)
+}
+
 func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 	d, err := digestParam(r)
 	if err != nil {
@@ -61,24 +75,39 @@ func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
-	// Asking through the guarded service applies the caller's upload rights
-	// to presigned uploads too, and spares uploading what is stored.
-	missing, err := c.api.MissingBlobs(r.Context(), []core.Digest{d})
-	if err != nil {
-		return nil, err
-	}
 	presigns := s.presigner != nil
-	if len(missing) == 0 {
+	canPresign := presigns && req.Size >= 0 && req.Size <= maxPresignedPut
+	var plan authz.UploadPlan
+	if up, ok := c.api.(uploadPlanner); ok {
+		if plan, err = up.PlanUpload(r.Context(), d, canPresign); err != nil {
+			return nil, err
+		}
+	} else {
+		// Asking through the service applies the caller's upload rights
+		// to presigned uploads too, and spares uploading what is stored.
+		missing, err := c.api.MissingBlobs(r.Context(), []core.Digest{d})
+		switch {
+		case err != nil:
+			return nil, err
+		case len(missing) == 0:
+			plan = authz.UploadNothing
+		case canPresign:
+			plan = authz.UploadDirect
+		default:
+			plan = authz.UploadToServer
+		}
+	}
+	switch plan {
+	case authz.UploadNothing:
 		return uploadTarget{Stored: true, Presigns: presigns}, nil
+	case authz.UploadDirect:
+		u, h, err := s.presigner.PresignPut(r.Context(), d, req.Size, s.ttl)
+		if err != nil {
+			return nil, err
+		}
+		return uploadTarget{URL: u, Headers: h, Presigns: true}, nil
 	}
-	if !presigns || req.Size < 0 || req.Size > maxPresignedPut {
-		return uploadTarget{Presigns: presigns}, nil
-	}
-	u, h, err := s.presigner.PresignPut(r.Context(), d, req.Size, s.ttl)
-	if err != nil {
-		return nil, err
-	}
-	return uploadTarget{URL: u, Headers: h, Presigns: true}, nil
+	return uploadTarget{Presigns: presigns}, nil
 }
 
 func (s *Server) putBlob(r *http.Request, c *caller) (any, error) {
@@ -111,7 +140,14 @@ func (b requestBody) Read(p []byte) (int, error) {
 type blobStream struct {
 	rc     io.ReadCloser
 	offset int64
+	first  []byte // read before the status was sent
 }
+
+// firstChunk is how much of a blob the server reads before it commits to a
+// 200: a store that cannot serve the blob at all (missing, wrong encryption
+// key, a damaged header) fails there, and the client gets a JSON error
+// with the reason instead of an empty body.
+const firstChunk = 64 << 10
 
 func (s *Server) getBlob(r *http.Request, c *caller) (any, error) {
 	d, err := digestParam(r)
@@ -151,7 +187,13 @@ func (s *Server) getBlob(r *http.Request, c *caller) (any, error) {
 			return nil, err
 		}
 	}
-	return &blobStream{rc: rc, offset: offset}, nil
+	first := make([]byte, firstChunk)
+	n, err := io.ReadFull(rc, first)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		rc.Close()
+		return nil, err
+	}
+	return &blobStream{rc: rc, offset: offset, first: first[:n]}, nil
 }
 
 // streamBlob writes a blob. Once the status is sent an error can no longer
@@ -166,7 +208,7 @@ func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, b *blobStrea
 	h.Set(offsetHeader, strconv.FormatInt(b.offset, 10))
 	w.WriteHeader(http.StatusOK)
 	ew := &errWriter{w: w}
-	_, err := io.Copy(ew, b.rc)
+	_, err := io.Copy(ew, io.MultiReader(bytes.NewReader(b.first), b.rc))
 	switch {
 	case err == nil:
 	case ew.err != nil:

@@ -31,7 +31,10 @@ type API interface {
 	// Heartbeat records that a running run is alive.
 	Heartbeat(ctx context.Context, runID string) error
 
-	// MissingBlobs returns, in the given order, the digests the store lacks.
+	// MissingBlobs returns, in the given order, the digests the caller must
+	// upload: those the store lacks and, behind a server's access checks
+	// (package authz), stored ones the caller may not read, so that knowing
+	// a digest never grants access to its content.
 	MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error)
 	// PutBlob stores a blob, verifying its digest and size (size -1 =
 	// unknown); core.ErrCorrupt on mismatch, in which case nothing is stored.

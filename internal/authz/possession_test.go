@@ -1,0 +1,228 @@
+package authz_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/troveml/trove/internal/authz"
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/service"
+)
+
+// logDigest logs a one-file version of content's digest through api,
+// without uploading anything.
+func logDigest(t *testing.T, api service.API, entity, project, name, content string) service.LogResult {
+	t.Helper()
+	m, err := core.NewManifest([]core.Entry{{Path: "f", Digest: core.DigestOf([]byte(content)), Size: int64(len(content))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := api.LogArtifact(context.Background(), service.LogRequest{Entity: entity, Project: project, Name: name, Type: "dataset", Manifest: m})
+	if err != nil {
+		t.Fatalf("LogArtifact(%s/%s/%s): %v", entity, project, name, err)
+	}
+	return res
+}
+
+func wantCommitted(t *testing.T, what string, res service.LogResult) {
+	t.Helper()
+	if len(res.Missing) != 0 || res.Version.Name == "" {
+		t.Errorf("%s: %+v, want a version", what, res)
+	}
+}
+
+func wantHeldBack(t *testing.T, what string, res service.LogResult, want ...core.Digest) {
+	t.Helper()
+	if res.Version.Name != "" || !slices.Equal(res.Missing, want) {
+		t.Errorf("%s: version %q, missing %v; want nothing committed and %v missing", what, res.Version.FullName(), res.Missing, want)
+	}
+}
+
+// TestLogNeedsPossession: a stored blob may go into a new version only for
+// a caller who may read it, sent its bytes, or finds it unclaimed.
+func TestLogNeedsPossession(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	priv, team := w.seeds["owner/priv"], w.seeds["team/priv"]
+	privContent := "data of owner/priv"
+	stranger := w.as("stranger")
+
+	before := w.snapshot("stranger/mine")
+	wantHeldBack(t, "stranger names a private blob", logDigest(t, stranger, "stranger", "mine", "stolen", privContent), priv.blob)
+	if after := w.snapshot("stranger/mine"); after != before {
+		t.Errorf("a held-back log changed stranger/mine: %s", after)
+	}
+	// The missing list holds plain absent blobs too, so that one round
+	// of uploads does; reference entries need no blob at all.
+	absent := core.DigestOf([]byte("absent"))
+	m, err := core.NewManifest([]core.Entry{
+		{Path: "a", Digest: priv.blob, Size: int64(len(privContent))},
+		{Path: "b", Digest: absent, Size: 6},
+		{Path: "c", Digest: w.seeds["owner/pub"].blob, Size: int64(len("data of owner/pub"))},
+		{Path: "d", Digest: core.DigestOf([]byte("https://example.com/x")), Size: 1, Ref: "https://example.com/x"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := stranger.LogArtifact(ctx, service.LogRequest{Entity: "stranger", Project: "mine", Name: "mixed", Type: "dataset", Manifest: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeldBack(t, "stranger logs a mixed manifest", res, priv.blob, absent)
+	// Bad input is still an error, not a list of blobs to upload.
+	_, err = stranger.LogArtifact(ctx, service.LogRequest{Entity: "stranger", Project: "mine", Name: "bad/name", Type: "dataset", Manifest: m})
+	wantKind(t, "held-back log with a bad name", err, core.ErrInvalid)
+
+	// What one may read, one may name: a public blob, a team's blob for a
+	// viewer, in its own project.
+	wantCommitted(t, "stranger names a public blob", logDigest(t, stranger, "stranger", "mine", "public", "data of owner/pub"))
+	wantCommitted(t, "viewer names the team's blob", logDigest(t, w.as("tviewer"), "tviewer", "mine", "copy", "data of team/priv"))
+	// Content identical to a version of the collection dedups, with no
+	// upload: the writer reads that version's blobs anyway.
+	mm, err := w.inner.Manifest(ctx, team.data.Ref())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = w.as("tmember").LogArtifact(ctx, service.LogRequest{Entity: "team", Project: "priv", Name: "data", Type: "dataset", Manifest: mm})
+	if err != nil || res.Created || len(res.Missing) != 0 || res.Version.Index != team.data.Index {
+		t.Errorf("member logs data:v0's content again: %+v, %v; want data:v0", res, err)
+	}
+	// Site admins are not held back.
+	wantCommitted(t, "admin names a private blob", logDigest(t, w.as("admin"), "admin", "x", "any", privContent))
+
+	// A blob no version holds and nobody recorded is unclaimed: anyone
+	// may name it. One uploaded by a user is that user's until committed.
+	loose := "stored by the service itself"
+	files(t, w.inner, map[string]string{"f": loose})
+	owned := "uploaded by the owner"
+	files(t, w.as("owner"), map[string]string{"f": owned})
+	wantHeldBack(t, "stranger names the owner's uncommitted upload", logDigest(t, stranger, "stranger", "mine", "owned", owned), core.DigestOf([]byte(owned)))
+	wantCommitted(t, "owner names its uncommitted upload", logDigest(t, w.as("owner"), "owner", "priv", "owned", owned))
+	wantCommitted(t, "stranger names an unclaimed blob", logDigest(t, stranger, "stranger", "mine", "loose", loose))
+
+	// Sending the bytes is proof.
+	if err := stranger.PutBlob(ctx, priv.blob, int64(len(privContent)), strings.NewReader(privContent)); err != nil {
+		t.Fatal(err)
+	}
+	wantCommitted(t, "stranger names the private blob it sent", logDigest(t, stranger, "stranger", "mine", "stolen", privContent))
+	wantKind(t, "stranger reads the blob it sent", readAll(stranger, priv.blob), nil)
+	wantHeldBack(t, "tviewer still only knows the digest", logDigest(t, w.as("tviewer"), "tviewer", "mine", "stolen", privContent), priv.blob)
+}
+
+// TestPutBlobProves: PutBlob hashes a stored blob's bytes for a caller who
+// cannot read it, and records the proof only for the right bytes.
+func TestPutBlobProves(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	priv := w.seeds["owner/priv"]
+	content := "data of owner/priv"
+	stranger := w.as("stranger")
+	for _, c := range []struct {
+		what string
+		size int64
+		body string
+	}{
+		{"same size, other bytes", int64(len(content)), strings.ToUpper(content)},
+		{"short", int64(len(content)), content[1:]},
+		{"long", int64(len(content)), content + "!"},
+		{"right bytes, wrong size", int64(len(content)) + 1, content},
+		{"other bytes, size unknown", -1, "nothing like it"},
+	} {
+		err := stranger.PutBlob(ctx, priv.blob, c.size, strings.NewReader(c.body))
+		wantKind(t, "PutBlob: "+c.what, err, core.ErrCorrupt)
+	}
+	wantKind(t, "stranger reads after bad uploads", readAll(stranger, priv.blob), core.ErrNotFound)
+	if err := stranger.PutBlob(ctx, priv.blob, -1, strings.NewReader(content)); err != nil {
+		t.Fatalf("PutBlob of the right bytes, size unknown: %v", err)
+	}
+	wantKind(t, "stranger reads after sending the bytes", readAll(stranger, priv.blob), nil)
+	wantKind(t, "PutBlob without digest", stranger.PutBlob(ctx, core.Digest{}, 0, strings.NewReader("")), core.ErrInvalid)
+
+	// A reader of a stored blob is spared sending it: the body is not
+	// read at all.
+	err := w.as("owner").PutBlob(ctx, priv.blob, int64(len(content)), failingReader{t})
+	wantKind(t, "owner PUTs a blob it reads", err, nil)
+}
+
+// failingReader fails the test when read.
+type failingReader struct{ t *testing.T }
+
+func (f failingReader) Read([]byte) (int, error) {
+	f.t.Error("the body of a PUT that needs no proof was read")
+	return 0, core.Errorf(core.ErrInvalid, "read")
+}
+
+// lateStore is a service whose MissingBlobs reports every blob missing: to
+// the guard, the blob is stored by someone else between its check and its
+// PutBlob, so the store does not read the bytes.
+type lateStore struct{ service.API }
+
+func (l lateStore) MissingBlobs(ctx context.Context, ds []core.Digest) ([]core.Digest, error) {
+	return ds, nil
+}
+
+// TestPutBlobRace: a blob stored between the guard's check and the store's
+// Put is proved all the same, by the guard's own hash.
+func TestPutBlobRace(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	priv := w.seeds["owner/priv"]
+	content := "data of owner/priv"
+	stranger := authz.Guard(lateStore{w.inner}, w.st, w.p["stranger"])
+	err := stranger.PutBlob(ctx, priv.blob, int64(len(content)), strings.NewReader(strings.ToUpper(content)))
+	wantKind(t, "wrong bytes for a blob stored meanwhile", err, core.ErrCorrupt)
+	wantKind(t, "stranger reads after wrong bytes", readAll(w.as("stranger"), priv.blob), core.ErrNotFound)
+	if err := stranger.PutBlob(ctx, priv.blob, int64(len(content)), strings.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "stranger reads after the right bytes", readAll(w.as("stranger"), priv.blob), nil)
+}
+
+// TestPlanUpload: where each caller is told to send a blob.
+func TestPlanUpload(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	priv := w.seeds["owner/priv"]
+	plan := func(user string, d core.Digest, presign bool) authz.UploadPlan {
+		t.Helper()
+		up, ok := w.as(user).(authz.Uploader)
+		if !ok {
+			t.Fatal("the guarded API is no Uploader")
+		}
+		p, err := up.PlanUpload(ctx, d, presign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fresh := core.DigestOf([]byte("fresh"))
+	for _, c := range []struct {
+		what    string
+		user    string
+		d       core.Digest
+		presign bool
+		want    authz.UploadPlan
+	}{
+		{"owner, own stored blob", "owner", priv.blob, true, authz.UploadNothing},
+		{"admin, any stored blob", "admin", priv.blob, true, authz.UploadNothing},
+		{"stranger, public stored blob", "stranger", w.seeds["owner/pub"].blob, true, authz.UploadNothing},
+		{"stranger, private stored blob", "stranger", priv.blob, true, authz.UploadToServer},
+		{"stranger, private stored blob, no presigning", "stranger", priv.blob, false, authz.UploadToServer},
+		{"owner, absent blob, no presigning", "owner", fresh, false, authz.UploadToServer},
+		{"owner, absent blob", "owner", fresh, true, authz.UploadDirect},
+	} {
+		if got := plan(c.user, c.d, c.presign); got != c.want {
+			t.Errorf("%s: %v, want %v", c.what, got, c.want)
+		}
+	}
+	// The owner's presigned upload lands: it may commit it, the stranger
+	// may not take it.
+	files(t, w.inner, map[string]string{"f": "fresh"})
+	wantHeldBack(t, "stranger names the owner's presigned upload", logDigest(t, w.as("stranger"), "stranger", "mine", "f", "fresh"), fresh)
+	if got := plan("stranger", fresh, true); got != authz.UploadToServer {
+		t.Errorf("stranger, the owner's presigned upload: %v, want %v", got, authz.UploadToServer)
+	}
+	wantCommitted(t, "owner names its presigned upload", logDigest(t, w.as("owner"), "owner", "priv", "f", "fresh"))
+}

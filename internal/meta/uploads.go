@@ -1,0 +1,201 @@
+package meta
+
+// This file keeps the proof-of-possession records of deduplicated blobs. A
+// blob is stored once, whoever sent it, so the blob store alone cannot tell
+// who has its bytes; and knowing a digest must never be enough to read the
+// content behind it. A server therefore lets a user reference a stored blob
+// in a new version only when the user may read it already, has shown the
+// server the bytes, or the blob belongs to nobody yet (see Uploads).
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/troveml/trove/internal/core"
+)
+
+// Uploads is the method set of the upload records, here to document each
+// method's contract in one place; *Store implements it. Every method is safe
+// for concurrent use.
+type Uploads interface {
+	// RecordUpload records that user sent blob d's bytes and the server
+	// hashed them: proof that the user has the content. Recording twice is
+	// not an error, and a claim (ClaimUpload) becomes a proof.
+	// core.ErrNotFound for an unknown user, core.ErrInvalid for an empty
+	// digest.
+	RecordUpload(ctx context.Context, user string, d core.Digest, now time.Time) error
+	// ClaimUpload records that user was handed a presigned URL to upload
+	// d while d was absent. The server never sees who sends the bytes, so
+	// a claim proves nothing; it keeps d from counting as unclaimed for
+	// other users (ReferableDigests) until it is committed. It never
+	// weakens a proof. Errors as for RecordUpload.
+	ClaimUpload(ctx context.Context, user string, d core.Digest, now time.Time) error
+	// ReadableDigests answers which of ds user may read: those in an entry
+	// of a committed version of a project that is the user's own entity's,
+	// a team's the user is a member of (any role), or public; and those
+	// the user proved to have (RecordUpload). Site admins may read
+	// everything: the caller decides that, not this method. The map holds
+	// true for each readable digest and nothing for the others; an unknown
+	// user reads nothing. It is one statement, whatever the size of ds.
+	// core.ErrInvalid if a digest is empty.
+	ReadableDigests(ctx context.Context, user string, ds []core.Digest) (map[core.Digest]bool, error)
+	// ReferableDigests answers which of ds user may name in a new version:
+	// the readable ones (ReadableDigests) and the unclaimed ones, which no
+	// version holds (committed or deleted) and no other user has recorded
+	// (RecordUpload or ClaimUpload). An unclaimed blob was stored by no one
+	// who asked to keep it, such as an upload that predates these records,
+	// or was stored by the very user asking. Same map and errors as
+	// ReadableDigests.
+	ReferableDigests(ctx context.Context, user string, ds []core.Digest) (map[core.Digest]bool, error)
+}
+
+var _ Uploads = (*Store)(nil)
+
+// RecordUpload implements Uploads.
+func (s *Store) RecordUpload(ctx context.Context, user string, d core.Digest, now time.Time) error {
+	return s.recordUpload(ctx, user, d, now, true)
+}
+
+// ClaimUpload implements Uploads.
+func (s *Store) ClaimUpload(ctx context.Context, user string, d core.Digest, now time.Time) error {
+	return s.recordUpload(ctx, user, d, now, false)
+}
+
+func (s *Store) recordUpload(ctx context.Context, user string, d core.Digest, now time.Time, verified bool) error {
+	if d.IsZero() {
+		return core.Errorf(core.ErrInvalid, "upload record: empty digest")
+	}
+	// A literal, not a parameter: SQLite keeps booleans as 0 and 1,
+	// PostgreSQL as booleans, and TRUE and FALSE read right in both. The
+	// casts type the parameters of the SELECT for PostgreSQL. The
+	// conflict clause keeps the first time and only ever strengthens a
+	// record; updating even when nothing changes makes the row count 1 for
+	// any known user.
+	lit := "FALSE"
+	if verified {
+		lit = "TRUE"
+	}
+	return s.write(ctx, func(q q) error {
+		res, err := q.exec(ctx, `INSERT INTO uploads (user_id, digest, verified, created_at)
+			SELECT u.id, CAST(? AS TEXT), `+lit+`, CAST(? AS BIGINT)
+			FROM users u JOIN entities en ON en.id = u.entity_id WHERE en.name = ?
+			ON CONFLICT (user_id, digest) DO UPDATE SET verified = (uploads.verified OR excluded.verified)`,
+			d.String(), micros(now), user)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return core.Errorf(core.ErrNotFound, "user %q not found", user)
+		}
+		return nil
+	})
+}
+
+// ReadableDigests implements Uploads.
+func (s *Store) ReadableDigests(ctx context.Context, user string, ds []core.Digest) (map[core.Digest]bool, error) {
+	return s.digestSet(ctx, user, ds, false)
+}
+
+// ReferableDigests implements Uploads.
+func (s *Store) ReferableDigests(ctx context.Context, user string, ds []core.Digest) (map[core.Digest]bool, error) {
+	return s.digestSet(ctx, user, ds, true)
+}
+
+// readableWhere is the condition that ds.digest is readable by the user of
+// the CTEs me and mine (see digestQuery). Each EXISTS starts from an index
+// on the digest (uploads' primary key, entries_by_digest), so the cost grows
+// with the digests asked about and the entries sharing each, never with the
+// size of the store.
+const readableWhere = `
+	EXISTS (SELECT 1 FROM uploads up JOIN me ON up.user_id = me.uid
+		WHERE up.digest = ds.digest AND up.verified)
+	OR EXISTS (SELECT 1 FROM entries e
+		JOIN versions v ON v.id = e.version_id
+		JOIN collections c ON c.id = v.collection_id
+		JOIN projects p ON p.id = c.project_id
+		WHERE e.digest = ds.digest AND v.state = 'committed'
+		AND (p.public OR p.entity_id IN (SELECT id FROM mine)))`
+
+// unclaimedWhere is the condition that no version holds ds.digest and no
+// user but me has a record of it.
+const unclaimedWhere = `
+	(NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = ds.digest)
+	AND NOT EXISTS (SELECT 1 FROM uploads o
+		WHERE o.digest = ds.digest AND o.user_id NOT IN (SELECT uid FROM me)))`
+
+// digestQuery returns the statement of ReadableDigests (referable false) or
+// ReferableDigests. Its parameters are the user's name and the digests'
+// textList. me is the user (no row for an unknown one); mine the entities
+// whose projects the user reads whatever their visibility: its own and its
+// teams', the rule authz's project access applies.
+func (d *dialect) digestQuery(referable bool) string {
+	where := readableWhere
+	if referable {
+		where += "\n\tOR " + unclaimedWhere
+	}
+	return `WITH me AS (
+		SELECT u.id AS uid, u.entity_id AS eid FROM users u JOIN entities en ON en.id = u.entity_id
+		WHERE en.name = ?
+	), mine AS (
+		SELECT eid AS id FROM me
+		UNION SELECT m.team_id FROM members m JOIN me ON m.user_id = me.uid
+			JOIN entities t ON t.id = m.team_id WHERE t.kind = 'team'
+	), ds AS (
+		SELECT DISTINCT value AS digest FROM (` + d.textList() + `) AS list
+	)
+	SELECT ds.digest FROM ds WHERE ` + where
+}
+
+// textList is the TEXT counterpart of the dialect's idList: a subquery with
+// one column, value, holding the strings of a single parameter that is a
+// JSON array of strings.
+func (d *dialect) textList() string {
+	if d == postgresDialect {
+		return `SELECT value FROM jsonb_array_elements_text(CAST(? AS jsonb))`
+	}
+	return `SELECT value FROM json_each(?)`
+}
+
+func (s *Store) digestSet(ctx context.Context, user string, ds []core.Digest, referable bool) (map[core.Digest]bool, error) {
+	out := map[core.Digest]bool{}
+	if len(ds) == 0 {
+		return out, nil
+	}
+	strs := make([]string, len(ds))
+	for i, d := range ds {
+		if d.IsZero() {
+			return nil, core.Errorf(core.ErrInvalid, "digest %d is empty", i)
+		}
+		strs[i] = d.String()
+	}
+	list, err := json.Marshal(strs)
+	if err != nil {
+		return nil, err
+	}
+	err = s.readOne(ctx, func(q q) error {
+		rows, err := q.query(ctx, s.d.digestQuery(referable), user, string(list))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			d, err := core.ParseDigest(v)
+			if err != nil {
+				return err
+			}
+			out[d] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
