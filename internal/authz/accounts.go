@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
@@ -42,41 +43,22 @@ func (a *Accounts) Bootstrap(ctx context.Context, dataDir string) (created bool,
 	if n > 0 {
 		return a.recoverAdminKey(ctx, dataDir, keyFile)
 	}
-	key, hash, prefix, err := NewKey()
-	if err != nil {
-		return false, keyFile, err
-	}
-	// The key goes to a temporary file first, durably, and is renamed into
-	// place only once the store holds it: the key file is never partial and
-	// never holds a key the store does not know.
-	tmp, err := writeTemp(dataDir, key+"\n")
-	if err != nil {
-		return false, keyFile, err
-	}
-	defer func() {
-		if !created {
-			os.Remove(tmp)
+	var lost bool
+	created, err = a.issueAdminKey(ctx, dataDir, keyFile, func(now time.Time) error {
+		_, err := a.st.CreateUser(ctx, AdminUser, true, now)
+		if errors.Is(err, core.ErrConflict) {
+			// Another server won the race (or an admin appeared since we
+			// counted); make sure that is what happened.
+			if _, gerr := a.st.GetUser(ctx, AdminUser); gerr == nil {
+				lost = true
+			}
 		}
-	}()
-	now := a.now()
-	if _, err := a.st.CreateUser(ctx, AdminUser, true, now); errors.Is(err, core.ErrConflict) {
-		// Another server won the race (or an admin appeared since we
-		// counted); make sure that is what happened.
-		if _, gerr := a.st.GetUser(ctx, AdminUser); gerr != nil {
-			return false, keyFile, err
-		}
+		return err
+	})
+	if lost {
 		return false, keyFile, nil
-	} else if err != nil {
-		return false, keyFile, err
 	}
-	if _, err := a.st.CreateAPIKey(ctx, AdminUser, hash, prefix, firstKeyLabel, now); err != nil {
-		return false, keyFile, fmt.Errorf("storing the key of the new user %s: %w", AdminUser, err)
-	}
-	if err := os.Rename(tmp, keyFile); err != nil {
-		return false, keyFile, core.Errorf(core.ErrUnavailable, "writing the admin API key: %w", err)
-	}
-	syncDir(dataDir)
-	return true, keyFile, nil
+	return created, keyFile, err
 }
 
 // recoverAdminKey gives admin its first key when a crash between creating
@@ -93,24 +75,39 @@ func (a *Accounts) recoverAdminKey(ctx context.Context, dataDir, keyFile string)
 	if err != nil || len(keys) > 0 {
 		return false, keyFile, err
 	}
+	created, err := a.issueAdminKey(ctx, dataDir, keyFile, func(time.Time) error { return nil })
+	return created, keyFile, err
+}
+
+// issueAdminKey runs before (which may create the admin user), stores a new
+// key for admin and puts it in keyFile. The key goes to a temporary file
+// first, durably, and is renamed into place only once the store holds it:
+// the key file is never partial and never holds a key the store does not
+// know.
+func (a *Accounts) issueAdminKey(ctx context.Context, dataDir, keyFile string, before func(now time.Time) error) (bool, error) {
 	key, hash, prefix, err := NewKey()
 	if err != nil {
-		return false, keyFile, err
+		return false, err
 	}
 	tmp, err := writeTemp(dataDir, key+"\n")
 	if err != nil {
-		return false, keyFile, err
+		return false, err
 	}
-	if _, err := a.st.CreateAPIKey(ctx, AdminUser, hash, prefix, firstKeyLabel, a.now()); err != nil {
+	now := a.now()
+	if err := before(now); err != nil {
 		os.Remove(tmp)
-		return false, keyFile, fmt.Errorf("storing the key of %s: %w", AdminUser, err)
+		return false, err
+	}
+	if _, err := a.st.CreateAPIKey(ctx, AdminUser, hash, prefix, firstKeyLabel, now); err != nil {
+		os.Remove(tmp)
+		return false, fmt.Errorf("storing the key of %s: %w", AdminUser, err)
 	}
 	if err := os.Rename(tmp, keyFile); err != nil {
 		os.Remove(tmp)
-		return false, keyFile, core.Errorf(core.ErrUnavailable, "writing the admin API key: %w", err)
+		return false, core.Errorf(core.ErrUnavailable, "writing the admin API key: %w", err)
 	}
 	syncDir(dataDir)
-	return true, keyFile, nil
+	return true, nil
 }
 
 // writeTemp writes content to a new file of mode 0600 in dir (created with
