@@ -93,7 +93,8 @@ type Progress interface {
 // Client is a connection to a Trove store. It is safe for concurrent use.
 type Client struct {
 	api      service.API
-	ingest   ingester // nil unless blobs are local and can be ingested in one pass
+	ingest   ingester             // nil unless blobs are local and can be ingested in one pass
+	streamer service.BlobIngester // a server that takes large new blobs while they are hashed; nil embedded
 	entity   string
 	project  string
 	cacheDir string
@@ -246,6 +247,7 @@ func (c *Client) openRemote(ctx context.Context, u, key, entity string) error {
 		return err
 	}
 	c.api = cl
+	c.streamer = cl
 	c.closers = append(c.closers, cl.Close)
 	if entity = firstNonEmpty(entity, os.Getenv(EnvEntity)); entity != "" {
 		if err := core.ValidateEntity(entity); err != nil {

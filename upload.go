@@ -3,6 +3,7 @@ package trove
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -163,7 +164,20 @@ func (c *Client) hashFile(ctx context.Context, f localFile, size int64, p Progre
 	r := &progressReader{ctx: ctx, r: file, p: p}
 	var d core.Digest
 	var n int64
-	if c.ingest != nil {
+	streamed := false
+	if c.ingest == nil && c.streamer != nil && size >= streamUploadMin {
+		if d, streamed, err = c.streamFile(ctx, r, size); err != nil {
+			return core.Digest{}, fmt.Errorf("file for %q (%s): %w", f.entry, f.src, err)
+		}
+		if streamed {
+			n = size
+		} else if _, err := file.Seek(0, io.SeekStart); err != nil {
+			return core.Digest{}, core.Errorf(core.ErrInvalid, "file for %q: %w", f.entry, err)
+		}
+	}
+	if streamed {
+		// Hashed and uploaded in one pass.
+	} else if c.ingest != nil {
 		d, n, err = c.ingest.Ingest(ctx, r)
 	} else {
 		h := core.NewHash()
@@ -183,6 +197,33 @@ func (c *Client) hashFile(ctx context.Context, f localFile, size int64, p Progre
 		sc.Record(f.src, before, d, start)
 	}
 	return d, nil
+}
+
+// streamUploadMin is the size from which a new file is uploaded to a server
+// while it is hashed, so that it is read once and the upload does not wait
+// for the hash. Below it, hashing first costs little and lets dedup skip
+// the upload.
+const streamUploadMin = 32 << 20
+
+// streamFile uploads a large file to the server while hashing it, when the
+// server can take it without its digest and no stored file has its size
+// (so the content cannot be a duplicate and no upload is wasted). streamed
+// is false, and nothing was read, when the server declined: the caller
+// hashes the file and the upload protocol runs as usual.
+func (c *Client) streamFile(ctx context.Context, r io.Reader, size int64) (d core.Digest, streamed bool, err error) {
+	h := core.NewHash()
+	got, err := c.streamer.IngestBlob(ctx, size, io.TeeReader(r, h))
+	if errors.Is(err, core.ErrConflict) {
+		c.log.Debug("server declined a streamed upload", "size", size, "reason", err)
+		return core.Digest{}, false, nil
+	}
+	if err != nil {
+		return core.Digest{}, false, err
+	}
+	if d = core.DigestFromHash(h); d != got {
+		return core.Digest{}, false, core.Errorf(core.ErrCorrupt, "the server stored the upload as %s, but it hashes to %s here", got, d)
+	}
+	return d, true, nil
 }
 
 // maxUploadRounds bounds how often a log uploads what the store says it

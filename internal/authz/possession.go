@@ -276,3 +276,20 @@ func logUnproven(req service.LogRequest, missing []core.Digest) (service.LogResu
 	}
 	return service.LogResult{Missing: missing}, nil
 }
+
+var _ service.BlobIngester = (*guard)(nil)
+
+// IngestBlob implements service.BlobIngester: any authenticated caller may
+// send new content, and since the server hashes every byte of it, the
+// upload is proof that the caller has the content.
+func (g *guard) IngestBlob(ctx context.Context, size int64, r io.Reader) (core.Digest, error) {
+	ing, ok := g.api.(service.BlobIngester)
+	if !ok {
+		return core.Digest{}, core.Errorf(core.ErrConflict, "this server takes blobs by digest only")
+	}
+	d, err := ing.IngestBlob(ctx, size, r)
+	if err != nil || g.p.User.Name == "" {
+		return d, err
+	}
+	return d, g.st.RecordUpload(ctx, g.p.User.Name, d, time.Now())
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/service"
 )
 
 // Blob routes. Bytes are streamed in both directions, never held whole;
@@ -121,6 +122,35 @@ func (s *Server) putBlob(r *http.Request, c *caller) (any, error) {
 		return nil, err
 	}
 	return noContent{}, nil
+}
+
+// ingested is the answer of ingestBlob.
+type ingested struct {
+	Digest core.Digest `json:"digest"`
+	Size   int64       `json:"size"`
+}
+
+// ingestBlob stores a blob sent without its digest, so that a client can
+// upload a large new file while it hashes it. It refuses before reading the
+// body (the client sends Expect: 100-continue, so the bytes never leave it)
+// when the content may be stored already, and on servers whose blob bytes
+// move through presigned URLs, which must never pass through a server.
+func (s *Server) ingestBlob(r *http.Request, c *caller) (any, error) {
+	if s.presigner != nil {
+		return nil, core.Errorf(core.ErrConflict, "this server moves blob bytes through presigned URLs: send blobs by digest")
+	}
+	ing, ok := c.api.(service.BlobIngester)
+	if !ok {
+		return nil, core.Errorf(core.ErrConflict, "this server takes blobs by digest only")
+	}
+	if r.ContentLength < 0 {
+		return nil, core.Errorf(core.ErrInvalid, "a blob sent without its digest needs a Content-Length")
+	}
+	d, err := ing.IngestBlob(r.Context(), r.ContentLength, requestBody{r.Body})
+	if err != nil {
+		return nil, err
+	}
+	return created{ingested{d, r.ContentLength}}, nil
 }
 
 // requestBody gives the errors of reading a request body (a client that

@@ -55,6 +55,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: versionP + "/diff", fn: s.diff},
 
 		{method: "POST", path: apiPrefix + "/blobs/missing", fn: s.missingBlobs},
+		{method: "POST", path: apiPrefix + "/blobs", blob: true, fn: s.ingestBlob},
 		{method: "PUT", path: blobP, blob: true, fn: s.putBlob},
 		{method: "GET", path: blobP, blob: true, fn: s.getBlob},
 		{method: "POST", path: blobP + "/upload", fn: s.uploadTarget},

@@ -84,6 +84,20 @@ type API interface {
 	Diff(ctx context.Context, from, to core.Ref) (core.Diff, error)
 }
 
+// BlobIngester is the optional ability of an API to store a blob whose
+// digest the caller has not computed yet, so that a client can upload a
+// large new file while it hashes it, reading the file once. Check for it
+// with a type assertion.
+type BlobIngester interface {
+	// IngestBlob stores exactly size bytes read from r and returns their
+	// digest. Before reading r it refuses with core.ErrConflict when the
+	// store already has a file of that size (the content may be a
+	// duplicate: the caller should hash it and use PutBlob, which sends
+	// nothing for a stored blob) or when it cannot ingest. A body of
+	// another length is core.ErrCorrupt.
+	IngestBlob(ctx context.Context, size int64, r io.Reader) (core.Digest, error)
+}
+
 // NewRun describes a run to start.
 type NewRun struct {
 	Entity  string          `json:"entity"`

@@ -58,6 +58,39 @@ func (s *Service) PutBlob(ctx context.Context, d core.Digest, size int64, r io.R
 	return s.blobs.Put(ctx, d, size, r)
 }
 
+var _ BlobIngester = (*Service)(nil)
+
+// IngestBlob implements BlobIngester.
+func (s *Service) IngestBlob(ctx context.Context, size int64, r io.Reader) (core.Digest, error) {
+	ing, ok := s.blobs.(interface {
+		Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, error)
+	})
+	if !ok {
+		return core.Digest{}, core.Errorf(core.ErrConflict, "this blob store takes blobs by digest only")
+	}
+	if size < 0 {
+		return core.Digest{}, core.Errorf(core.ErrInvalid, "ingesting a blob needs its size")
+	}
+	known, err := s.meta.SizeKnown(ctx, size)
+	if err != nil {
+		return core.Digest{}, err
+	}
+	if known {
+		return core.Digest{}, core.Errorf(core.ErrConflict, "a file of %d bytes is stored already: send the blob by digest", size)
+	}
+	// One byte more than announced is enough to tell a longer body.
+	d, n, err := ing.Ingest(ctx, io.LimitReader(r, size+1))
+	if err != nil {
+		return core.Digest{}, err
+	}
+	if n != size {
+		// The bytes were stored under their own digest, which no
+		// manifest names: harmless, and collected with other orphans.
+		return core.Digest{}, core.Errorf(core.ErrCorrupt, "blob body is %d bytes, %d announced", n, size)
+	}
+	return d, nil
+}
+
 // GetBlob implements API.
 func (s *Service) GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, error) {
 	return s.blobs.Get(ctx, d)

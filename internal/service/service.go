@@ -42,6 +42,8 @@ type Metadata interface {
 	RunOutputs(ctx context.Context, runID string) ([]core.Version, error)
 	RunInputs(ctx context.Context, runID string) ([]core.Version, error)
 	Lineage(ctx context.Context, q meta.LineageQuery) (core.Graph, error)
+
+	SizeKnown(ctx context.Context, size int64) (bool, error)
 }
 
 // Blobs is the blob store the service needs. *blob.Bucket implements it.
