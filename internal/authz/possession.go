@@ -175,20 +175,24 @@ func (g *guard) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Rea
 		}
 	}
 	// The store verifies what it writes, but skips reading when the blob
-	// is stored, which it may be by now even if it was not above: the
-	// bytes it does not read are hashed here.
-	hr := &hashingReader{r: r, h: core.NewHash()}
-	if err := g.api.PutBlob(ctx, d, size, hr); err != nil {
+	// is stored, which it may be by now even if it was not above. Only then
+	// are the bytes hashed here: hashing what the store already verified
+	// would cost a second pass over every upload.
+	cr := &countingReader{r: r}
+	if err := g.api.PutBlob(ctx, d, size, cr); err != nil {
 		return err
 	}
-	if _, err := io.Copy(io.Discard, hr); err != nil {
-		return err
-	}
-	if size >= 0 && hr.n != size {
-		return core.Errorf(core.ErrCorrupt, "blob: put %s: got %d bytes, declared %d", d, hr.n, size)
-	}
-	if got := core.DigestFromHash(hr.h); got != d {
-		return core.Errorf(core.ErrCorrupt, "blob: put: content digest is %s, expected %s", got, d)
+	if cr.n == 0 {
+		hr := &hashingReader{r: r, h: core.NewHash()}
+		if _, err := io.Copy(io.Discard, hr); err != nil {
+			return err
+		}
+		if size >= 0 && hr.n != size {
+			return core.Errorf(core.ErrCorrupt, "blob: put %s: got %d bytes, declared %d", d, hr.n, size)
+		}
+		if got := core.DigestFromHash(hr.h); got != d {
+			return core.Errorf(core.ErrCorrupt, "blob: put: content digest is %s, expected %s", got, d)
+		}
 	}
 	if g.p.User.Name == "" {
 		return nil // no user to record it for
@@ -197,6 +201,18 @@ func (g *guard) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Rea
 }
 
 // hashingReader hashes and counts what is read through it.
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n += int64(n)
+	return n, err
+}
+
 type hashingReader struct {
 	r io.Reader
 	h hash.Hash
