@@ -6,38 +6,12 @@ import (
 	"strconv"
 
 	"github.com/troveml/trove/internal/meta"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // Account management, mirroring authz.Accounts with the client's API key as
 // the principal. Creating users, keys and teams is retried only when the
 // request never reached the server; the rest is idempotent.
-
-type (
-	createUserRequest struct {
-		Name  string `json:"name"`
-		Admin bool   `json:"admin"`
-	}
-	createUserResponse struct {
-		User   meta.User `json:"user"`
-		APIKey string    `json:"api_key"`
-	}
-	createKeyRequest struct {
-		Label string `json:"label"`
-	}
-	createKeyResponse struct {
-		Key    meta.APIKey `json:"key"`
-		APIKey string      `json:"api_key"`
-	}
-	createTeamRequest struct {
-		Name string `json:"name"`
-	}
-	setMemberRequest struct {
-		Role meta.Role `json:"role"`
-	}
-	visibilityRequest struct {
-		Public bool `json:"public"`
-	}
-)
 
 // WhoAmI returns the user the API key belongs to.
 func (c *Client) WhoAmI(ctx context.Context) (meta.User, error) {
@@ -49,8 +23,8 @@ func (c *Client) WhoAmI(ctx context.Context) (meta.User, error) {
 // CreateUser creates a user (site administrators only) and returns it with
 // its first API key, which is shown only this once.
 func (c *Client) CreateUser(ctx context.Context, name string, admin bool) (meta.User, string, error) {
-	var res createUserResponse
-	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/users", body: createUserRequest{Name: name, Admin: admin}, retry: retryUnsent, out: &res})
+	var res wire.CreateUserResponse
+	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/users", body: wire.CreateUserRequest{Name: name, Admin: admin}, retry: retryUnsent, out: &res})
 	return res.User, res.APIKey, err
 }
 
@@ -64,12 +38,12 @@ func (c *Client) ListUsers(ctx context.Context) ([]meta.User, error) {
 // CreateKey creates an API key for user (the caller itself or, for a site
 // administrator, anyone); the key is shown only this once.
 func (c *Client) CreateKey(ctx context.Context, user, label string) (meta.APIKey, string, error) {
-	var res createKeyResponse
+	var res wire.CreateKeyResponse
 	p, err := pathf("/api/v1/users/%s/keys", seg{"user name", user})
 	if err != nil {
 		return meta.APIKey{}, "", err
 	}
-	err = c.do(ctx, call{method: http.MethodPost, path: p, body: createKeyRequest{Label: label}, retry: retryUnsent, out: &res})
+	err = c.do(ctx, call{method: http.MethodPost, path: p, body: wire.CreateKeyRequest{Label: label}, retry: retryUnsent, out: &res})
 	return res.Key, res.APIKey, err
 }
 
@@ -96,7 +70,7 @@ func (c *Client) RevokeKey(ctx context.Context, user string, id int64) error {
 // CreateTeam creates a team with the caller as its admin.
 func (c *Client) CreateTeam(ctx context.Context, name string) (meta.Entity, error) {
 	var e meta.Entity
-	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/teams", body: createTeamRequest{Name: name}, retry: retryUnsent, out: &e})
+	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/teams", body: wire.CreateTeamRequest{Name: name}, retry: retryUnsent, out: &e})
 	return e, err
 }
 
@@ -106,7 +80,7 @@ func (c *Client) SetMember(ctx context.Context, team, user string, role meta.Rol
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, call{method: http.MethodPut, path: p, body: setMemberRequest{Role: role}, retry: retryIdempotent})
+	return c.do(ctx, call{method: http.MethodPut, path: p, body: wire.SetMemberRequest{Role: role}, retry: retryIdempotent})
 }
 
 // RemoveMember removes user from team.
@@ -136,5 +110,5 @@ func (c *Client) SetProjectPublic(ctx context.Context, entity, project string, p
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, call{method: http.MethodPut, path: p, body: visibilityRequest{Public: public}, retry: retryIdempotent})
+	return c.do(ctx, call{method: http.MethodPut, path: p, body: wire.VisibilityRequest{Public: &public}, retry: retryIdempotent})
 }

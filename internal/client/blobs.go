@@ -13,25 +13,13 @@ import (
 	"sync"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // Blob transfers. Bytes are streamed, never held whole: uploads go to a
 // presigned object-store URL or to the server, downloads come from either,
 // are verified against their digest while they stream, and resume where
 // they broke off.
-
-type (
-	uploadRequest struct {
-		Size int64 `json:"size"`
-	}
-	// uploadTarget is the server's answer to "where do I upload this blob".
-	uploadTarget struct {
-		Stored   bool        `json:"stored"`
-		URL      string      `json:"url"`
-		Headers  http.Header `json:"headers"`
-		Presigns bool        `json:"presigns"`
-	}
-)
 
 // offsetHeader tells at which byte of the blob a download's body starts.
 const offsetHeader = "Trove-Blob-Offset"
@@ -59,9 +47,9 @@ func (c *Client) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Re
 		return err
 	}
 	if size >= 0 && c.presign.Load() >= 0 {
-		var t uploadTarget
+		var t wire.UploadTarget
 		up, _ := blobPath(d, "/upload")
-		if err := c.do(ctx, call{method: http.MethodPost, path: up, body: uploadRequest{Size: size}, retry: retryIdempotent, out: &t}); err != nil {
+		if err := c.do(ctx, call{method: http.MethodPost, path: up, body: wire.UploadRequest{Size: size}, retry: retryIdempotent, out: &t}); err != nil {
 			return err
 		}
 		switch {
@@ -104,7 +92,7 @@ func (c *Client) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Re
 
 // putPresigned uploads a blob to a presigned object-store URL, without the
 // API key.
-func (c *Client) putPresigned(ctx context.Context, d core.Digest, src *bodySource, t uploadTarget) error {
+func (c *Client) putPresigned(ctx context.Context, d core.Digest, src *bodySource, t wire.UploadTarget) error {
 	resp, err := c.send(ctx, retryIdempotent, func(ctx context.Context) (*http.Request, error) {
 		body, err := src.next(ctx)
 		if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // Options configure a Client.
@@ -334,14 +335,6 @@ func (c *Client) transportError(req *http.Request, err error) error {
 	return core.Errorf(core.ErrUnavailable, "trove server %s unreachable (%s %s): %w", c.base.Redacted(), req.Method, req.URL.Path, err)
 }
 
-// errorBody is the JSON of an error answer.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 // maxErrorBody bounds how much of an error answer is read.
 const maxErrorBody = 1 << 20
 
@@ -350,7 +343,7 @@ const maxErrorBody = 1 << 20
 // proxy's 502 page) get a kind from their status.
 func (c *Client) responseError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var eb errorBody
+	var eb wire.ErrorBody
 	if json.Unmarshal(b, &eb) == nil && eb.Error.Code != "" {
 		if kind := core.KindFromCode(eb.Error.Code); kind != nil {
 			return &core.Error{Kind: kind, Msg: eb.Error.Message}

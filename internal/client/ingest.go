@@ -8,6 +8,7 @@ import (
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 var _ service.BlobIngester = (*Client)(nil)
@@ -47,10 +48,7 @@ func (c *Client) IngestBlob(ctx context.Context, size int64, r io.Reader) (core.
 	if resp.StatusCode >= 300 {
 		return core.Digest{}, c.responseError(resp)
 	}
-	var out struct {
-		Digest core.Digest `json:"digest"`
-		Size   int64       `json:"size"`
-	}
+	var out wire.Ingested
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Digest.IsZero() {
 		return core.Digest{}, core.Errorf(core.ErrUnavailable, "%s: malformed answer to a blob upload (%v)", c.base, err)
 	}

@@ -9,27 +9,12 @@ import (
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // The service.API methods. Each maps to one route of the server's API (see
 // its OpenAPI document); names chosen by users travel as escaped path
 // segments between fixed ones.
-
-// Wire types of request and answer bodies that are not service types.
-type (
-	finishRequest struct {
-		State core.RunState `json:"state"`
-	}
-	useRequest struct {
-		Ref core.Ref `json:"ref"`
-	}
-	missingRequest struct {
-		Digests []core.Digest `json:"digests"`
-	}
-	missingResponse struct {
-		Missing []core.Digest `json:"missing"`
-	}
-)
 
 func projectPath(entity, project, rest string, more ...seg) (string, error) {
 	segs := append([]seg{{"entity name", entity}, {"project name", project}}, more...)
@@ -94,7 +79,7 @@ func (c *Client) FinishRun(ctx context.Context, runID string, state core.RunStat
 		return run, err
 	}
 	var retried bool
-	err = c.do(ctx, call{method: http.MethodPost, path: p, body: finishRequest{State: state}, retry: retryIdempotent, retried: &retried, out: &run})
+	err = c.do(ctx, call{method: http.MethodPost, path: p, body: wire.FinishRequest{State: state}, retry: retryIdempotent, retried: &retried, out: &run})
 	if retried && errors.Is(err, core.ErrConflict) {
 		if got, gerr := c.runByID(ctx, runID); gerr == nil && got.State == state {
 			return got, nil
@@ -125,8 +110,8 @@ func (c *Client) Heartbeat(ctx context.Context, runID string) error {
 
 // MissingBlobs implements service.API.
 func (c *Client) MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error) {
-	var res missingResponse
-	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/blobs/missing", body: missingRequest{Digests: digests}, retry: retryIdempotent, out: &res})
+	var res wire.MissingResponse
+	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/blobs/missing", body: wire.MissingRequest{Digests: digests}, retry: retryIdempotent, out: &res})
 	return res.Missing, err
 }
 
@@ -150,7 +135,7 @@ func (c *Client) UseArtifact(ctx context.Context, runID string, ref core.Ref) (c
 	if err != nil {
 		return v, err
 	}
-	err = c.do(ctx, call{method: http.MethodPost, path: p, body: useRequest{Ref: ref}, retry: retryIdempotent, out: &v})
+	err = c.do(ctx, call{method: http.MethodPost, path: p, body: wire.UseRequest{Ref: ref}, retry: retryIdempotent, out: &v})
 	return v, err
 }
 

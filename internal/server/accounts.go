@@ -6,37 +6,10 @@ import (
 
 	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/core"
-	"github.com/troveml/trove/internal/meta"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // Account routes map onto authz.Accounts, which checks that the caller may.
-
-type (
-	createUserRequest struct {
-		Name  string `json:"name"`
-		Admin bool   `json:"admin"`
-	}
-	createUserResponse struct {
-		User   meta.User `json:"user"`
-		APIKey string    `json:"api_key"` // shown once, never stored
-	}
-	createKeyRequest struct {
-		Label string `json:"label"`
-	}
-	createKeyResponse struct {
-		Key    meta.APIKey `json:"key"`
-		APIKey string      `json:"api_key"` // shown once, never stored
-	}
-	createTeamRequest struct {
-		Name string `json:"name"`
-	}
-	setMemberRequest struct {
-		Role meta.Role `json:"role"`
-	}
-	visibilityRequest struct {
-		Public *bool `json:"public"`
-	}
-)
 
 func (s *Server) accounts() (*authz.Accounts, error) {
 	a := s.auth.Accounts()
@@ -55,7 +28,7 @@ func (s *Server) createUser(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req createUserRequest
+	var req wire.CreateUserRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -63,7 +36,7 @@ func (s *Server) createUser(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created{createUserResponse{User: u, APIKey: key}}, nil
+	return created{wire.CreateUserResponse{User: u, APIKey: key}}, nil
 }
 
 func (s *Server) listUsers(r *http.Request, c *caller) (any, error) {
@@ -80,7 +53,7 @@ func (s *Server) createKey(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req createKeyRequest
+	var req wire.CreateKeyRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -88,7 +61,7 @@ func (s *Server) createKey(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created{createKeyResponse{Key: k, APIKey: key}}, nil
+	return created{wire.CreateKeyResponse{Key: k, APIKey: key}}, nil
 }
 
 func (s *Server) listKeys(r *http.Request, c *caller) (any, error) {
@@ -120,7 +93,7 @@ func (s *Server) createTeam(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req createTeamRequest
+	var req wire.CreateTeamRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -145,7 +118,7 @@ func (s *Server) setMember(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req setMemberRequest
+	var req wire.SetMemberRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -171,7 +144,7 @@ func (s *Server) setVisibility(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req visibilityRequest
+	var req wire.VisibilityRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // Blob routes. Bytes are streamed in both directions, never held whole;
@@ -18,24 +19,6 @@ import (
 // the store and the client on the way out. The guarded service (package
 // authz) also hashes uploads of stored blobs, which the store skips: they
 // are how a caller proves to have a blob it may not read otherwise.
-
-type (
-	uploadRequest struct {
-		Size int64 `json:"size"` // -1 when unknown
-	}
-	// uploadTarget tells a client where to send a blob's bytes.
-	uploadTarget struct {
-		// Stored: the blob is already stored; there is nothing to send.
-		Stored bool `json:"stored"`
-		// URL is a presigned URL to PUT the bytes to, with Headers and
-		// Content-Length set; "" means PUT them to the blob's API URL.
-		URL     string      `json:"url,omitempty"`
-		Headers http.Header `json:"headers,omitempty"`
-		// Presigns says whether this server ever hands out presigned
-		// uploads; when not, clients may skip asking.
-		Presigns bool `json:"presigns"`
-	}
-)
 
 // offsetHeader answers a download that starts past the first byte (a client
 // resuming a broken transfer) with the offset the body starts at.
@@ -47,7 +30,7 @@ func digestParam(r *http.Request) (core.Digest, error) {
 }
 
 func (s *Server) missingBlobs(r *http.Request, c *caller) (any, error) {
-	var req missingRequest
+	var req wire.MissingRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -55,7 +38,7 @@ func (s *Server) missingBlobs(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return missingResponse{Missing: nonNil(missing)}, nil
+	return wire.MissingResponse{Missing: nonNil(missing)}, nil
 }
 
 // uploadPlanner is the optional ability of a guarded service to say how a
@@ -72,7 +55,7 @@ func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req uploadRequest
+	var req wire.UploadRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -100,15 +83,15 @@ func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 	}
 	switch plan {
 	case authz.UploadNothing:
-		return uploadTarget{Stored: true, Presigns: presigns}, nil
+		return wire.UploadTarget{Stored: true, Presigns: presigns}, nil
 	case authz.UploadDirect:
 		u, h, err := s.presigner.PresignPut(r.Context(), d, req.Size, s.ttl)
 		if err != nil {
 			return nil, err
 		}
-		return uploadTarget{URL: u, Headers: h, Presigns: true}, nil
+		return wire.UploadTarget{URL: u, Headers: h, Presigns: true}, nil
 	}
-	return uploadTarget{Presigns: presigns}, nil
+	return wire.UploadTarget{Presigns: presigns}, nil
 }
 
 func (s *Server) putBlob(r *http.Request, c *caller) (any, error) {
@@ -122,12 +105,6 @@ func (s *Server) putBlob(r *http.Request, c *caller) (any, error) {
 		return nil, err
 	}
 	return noContent{}, nil
-}
-
-// ingested is the answer of ingestBlob.
-type ingested struct {
-	Digest core.Digest `json:"digest"`
-	Size   int64       `json:"size"`
 }
 
 // ingestBlob stores a blob sent without its digest, so that a client can
@@ -150,7 +127,7 @@ func (s *Server) ingestBlob(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created{ingested{d, r.ContentLength}}, nil
+	return created{wire.Ingested{Digest: d, Size: r.ContentLength}}, nil
 }
 
 // requestBody gives the errors of reading a request body (a client that

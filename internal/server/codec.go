@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // statusOf maps an error's kind to an HTTP status. It is the one place that
@@ -34,16 +35,6 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
-}
-
-// errorBody is the JSON of every error response.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
 }
 
 // methodError is a request for a route that exists with other methods; it
@@ -75,7 +66,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, reqID string)
 	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="trove"`)
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: msg}})
 	return status
 }
 
@@ -90,7 +81,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(errorBody{Error: errorDetail{Code: "internal", Message: "internal server error: cannot encode the response"}})
+		b, _ = json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Code: "internal", Message: "internal server error: cannot encode the response"}})
 	}
 	b = append(b, '\n')
 	h := w.Header()

@@ -22,6 +22,7 @@ import (
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta/metatest"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // fakeS3 stands in for an object store behind presigned URLs: it stores
@@ -124,7 +125,7 @@ func (w *accessWorld) logOne(t *testing.T, user, ep, name string, d core.Digest,
 }
 
 // uploadTargetOf asks the server at url, as user, where to upload d.
-func (w *accessWorld) uploadTargetOf(t *testing.T, url, user string, d core.Digest, size int) uploadTarget {
+func (w *accessWorld) uploadTargetOf(t *testing.T, url, user string, d core.Digest, size int) wire.UploadTarget {
 	t.Helper()
 	req, err := http.NewRequest("POST", url+apiPrefix+"/blobs/"+d.String()+"/upload", strings.NewReader(fmt.Sprintf(`{"size":%d}`, size)))
 	if err != nil {
@@ -137,7 +138,7 @@ func (w *accessWorld) uploadTargetOf(t *testing.T, url, user string, d core.Dige
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tgt uploadTarget
+	var tgt wire.UploadTarget
 	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&tgt) != nil {
 		t.Fatalf("upload target of %s as %s: %s", d, user, resp.Status)
 	}

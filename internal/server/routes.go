@@ -7,6 +7,7 @@ import (
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // Path prefixes. Every name a user chooses (entity, project, artifact, run)
@@ -74,27 +75,13 @@ func (s *Server) routes() []route {
 	}
 }
 
-// Wire types of request bodies that are not service types.
-type (
-	finishRequest struct {
-		State core.RunState `json:"state"`
-	}
-	useRequest struct {
-		Ref core.Ref `json:"ref"`
-	}
-	// logBody is a LogRequest whose manifest entries are decoded strictly
-	// too (core.Manifest's own decoder tolerates unknown fields).
-	logBody struct {
-		service.LogRequest
-		Manifest []core.Entry `json:"manifest"`
-	}
-	missingRequest struct {
-		Digests []core.Digest `json:"digests"`
-	}
-	missingResponse struct {
-		Missing []core.Digest `json:"missing"`
-	}
-)
+// logBody is a LogRequest whose manifest entries are decoded strictly too
+// (core.Manifest's own decoder tolerates unknown fields). The client sends
+// a service.LogRequest, so this type is the server's alone.
+type logBody struct {
+	service.LogRequest
+	Manifest []core.Entry `json:"manifest"`
+}
 
 func (s *Server) decode(r *http.Request, v any) error {
 	return decodeJSON(r.Body, s.maxJSON, v)
@@ -151,7 +138,7 @@ func (s *Server) getRunByID(r *http.Request, c *caller) (any, error) {
 }
 
 func (s *Server) finishRun(r *http.Request, c *caller) (any, error) {
-	var req finishRequest
+	var req wire.FinishRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -166,7 +153,7 @@ func (s *Server) heartbeat(r *http.Request, c *caller) (any, error) {
 }
 
 func (s *Server) useArtifact(r *http.Request, c *caller) (any, error) {
-	var req useRequest
+	var req wire.UseRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}

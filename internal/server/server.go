@@ -26,6 +26,7 @@ import (
 	"github.com/troveml/trove/internal/blob"
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // Options configure a Server.
@@ -246,7 +247,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
 			s.log.Warn("not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: core.Code(core.ErrUnavailable), Message: "not ready: " + err.Error()}})
+			writeJSON(w, http.StatusServiceUnavailable, wire.ErrorBody{Error: wire.ErrorDetail{Code: core.Code(core.ErrUnavailable), Message: "not ready: " + err.Error()}})
 			return
 		}
 	}

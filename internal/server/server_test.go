@@ -25,6 +25,7 @@ import (
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/internal/wire"
 )
 
 // newTestAuth returns the Auth of the test servers, an API key it accepts
@@ -162,7 +163,7 @@ func (e *testEnv) do(t *testing.T, method, path string, body io.Reader, hdr ...s
 }
 
 // wantError checks that an answer is a JSON error with status and code.
-func wantError(t *testing.T, what string, status int, hdr http.Header, body []byte, wantStatus int, wantCode string) errorDetail {
+func wantError(t *testing.T, what string, status int, hdr http.Header, body []byte, wantStatus int, wantCode string) wire.ErrorDetail {
 	t.Helper()
 	if status != wantStatus {
 		t.Errorf("%s: status %d, want %d (body %s)", what, status, wantStatus, body)
@@ -171,7 +172,7 @@ func wantError(t *testing.T, what string, status int, hdr http.Header, body []by
 		t.Errorf("%s: Content-Type %q", what, ct)
 	}
 	var eb struct {
-		Error *errorDetail `json:"error"`
+		Error *wire.ErrorDetail `json:"error"`
 	}
 	if err := json.Unmarshal(body, &eb); err != nil || eb.Error == nil {
 		t.Fatalf("%s: body %s is not a JSON error: %v", what, body, err)
