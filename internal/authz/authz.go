@@ -12,12 +12,13 @@ import (
 	"github.com/troveml/trove/internal/meta"
 )
 
-// Store is the store authz needs: accounts, and the records of who proved
-// to have which blob; *meta.Store implements it (see meta.Accounts and
-// meta.Uploads for each method's contract).
+// Store is the store authz needs: accounts, the records of who proved to
+// have which blob, and browser sessions; *meta.Store implements it (see
+// meta.Accounts, meta.Uploads and meta.Sessions for each method's contract).
 type Store interface {
 	meta.Accounts
 	meta.Uploads
+	meta.Sessions
 }
 
 // Principal is the authenticated caller of a request.

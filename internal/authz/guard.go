@@ -439,3 +439,18 @@ func (g *guard) Diff(ctx context.Context, from, to core.Ref) (core.Diff, error) 
 	}
 	return g.api.Diff(ctx, from, to)
 }
+
+// TypeGraph implements service.API: Read on the project. Unlike Lineage it
+// filters nothing: an edge of the project's run to a version of a project p
+// may not read still shows that version's type, a type name only (never the
+// artifact's name, version or content), as part of what the project's own
+// runs did.
+func (g *guard) TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error) {
+	if err := checkProject(entity, project); err != nil {
+		return core.TypeGraph{}, err
+	}
+	if err := g.checker().need(ctx, entity, project, Read, projectNotFound(entity, project)); err != nil {
+		return core.TypeGraph{}, err
+	}
+	return g.api.TypeGraph(ctx, entity, project)
+}

@@ -299,3 +299,14 @@ func (c *Client) Diff(ctx context.Context, from, to core.Ref) (core.Diff, error)
 	err := c.getVersion(ctx, from, "/diff", url.Values{"to": {to.String()}}, &d)
 	return d, err
 }
+
+// TypeGraph implements service.API.
+func (c *Client) TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error) {
+	var g core.TypeGraph
+	p, err := projectPath(entity, project, "/types")
+	if err != nil {
+		return g, err
+	}
+	err = c.do(ctx, call{method: http.MethodGet, path: p, retry: retryIdempotent, out: &g})
+	return g, err
+}

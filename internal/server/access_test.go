@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/core"
@@ -50,6 +51,10 @@ type accessRelation struct {
 	project string // entity/project the cell names
 	authed  bool   // the key is valid
 	access  authz.Access
+	// session sends the cookie of a browser session opened with the
+	// user's key (w.sessions) instead of the key; noCSRF leaves out the
+	// X-Trove-CSRF header a browser page of the server sends.
+	session, noCSRF bool
 }
 
 // accessReadable lists, by user, the projects of the world each may read:
@@ -72,6 +77,12 @@ var accessRelations = []accessRelation{
 	{name: "member-on-lab-shared", user: "member", project: "lab/shared", authed: true, access: authz.Write},
 	{name: "owner-on-owner-private", user: "owner", project: "owner/private", authed: true, access: authz.Admin},
 	{name: "admin-on-owner-private", user: "admin", project: "owner/private", authed: true, access: authz.Admin},
+	// The same through browser sessions: a session is its key's principal;
+	// a cookie without the CSRF header changes nothing.
+	{name: "signed-out-session", user: "signed-out", project: "owner/private", session: true},
+	{name: "stranger-session-on-owner-private", user: "stranger", project: "owner/private", authed: true, access: authz.NoAccess, session: true},
+	{name: "owner-session-on-owner-private", user: "owner", project: "owner/private", authed: true, access: authz.Admin, session: true},
+	{name: "owner-session-without-csrf", user: "owner", project: "owner/private", authed: true, access: authz.Admin, session: true, noCSRF: true},
 }
 
 var accessEndpoints = []accessEndpoint{
@@ -80,6 +91,7 @@ var accessEndpoints = []accessEndpoint{
 	{name: "list-runs", route: "GET " + projectP + "/runs", need: authz.Read, ok: 200, check: checkSameProject},
 	{name: "get-run", route: "GET " + projectP + "/runs/{run}", need: authz.Read, ok: 200, check: checkSameProject},
 	{name: "list-artifacts", route: "GET " + projectP + "/artifacts", need: authz.Read, ok: 200, check: checkSameProject},
+	{name: "type-graph", route: "GET " + projectP + "/types", need: authz.Read, ok: 200, check: checkTypeGraph},
 	{name: "list-versions", route: "GET " + versionsP, need: authz.Read, ok: 200, check: checkSameProject},
 	{name: "log-version", route: "POST " + versionsP, need: authz.Write, ok: 200, fresh: true,
 		body: func(c *accessCell) string {
@@ -169,6 +181,10 @@ type accessWorld struct {
 	keys  map[string]string // by user name, and "bad" and "revoked"
 	seeds map[string]accessSeed
 	n     int // fresh targets made so far
+
+	// sessions are session tokens by user name, opened with w.keys, and
+	// "signed-out", a session of owner that has ended.
+	sessions map[string]string
 }
 
 func newAccessWorld(t *testing.T, seeded bool) *accessWorld {
@@ -181,7 +197,7 @@ func newAccessWorld(t *testing.T, seeded bool) *accessWorld {
 		t.Fatal(err)
 	}
 	w := &accessWorld{svc: svc, st: st, acc: auth.Accounts(), ts: httptest.NewServer(srv.Handler()),
-		p: map[string]authz.Principal{}, keys: map[string]string{}, seeds: map[string]accessSeed{}}
+		p: map[string]authz.Principal{}, keys: map[string]string{}, sessions: map[string]string{}, seeds: map[string]accessSeed{}}
 	t.Cleanup(w.ts.Close)
 
 	_, keyFile, err := w.acc.Bootstrap(ctx, t.TempDir())
@@ -224,6 +240,18 @@ func newAccessWorld(t *testing.T, seeded bool) *accessWorld {
 		t.Fatal(err)
 	}
 	w.keys["revoked"] = revoked
+	for _, u := range []string{"admin", "owner", "viewer", "member", "stranger", "signed-out"} {
+		key := w.keys[u]
+		if u == "signed-out" {
+			key = w.keys["owner"]
+		}
+		if w.sessions[u], _, err = authz.StartSession(ctx, st, key, time.Now(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := authz.EndSession(ctx, st, w.sessions["signed-out"]); err != nil {
+		t.Fatal(err)
+	}
 
 	if !seeded {
 		return w
@@ -249,8 +277,22 @@ func (w *accessWorld) login(t *testing.T, user, key string) {
 	w.p[user], w.keys[user] = p, key
 }
 
-// call sends one raw request; key "" sends no Authorization header.
-func (w *accessWorld) call(t *testing.T, method, path, key, body string) (int, http.Header, []byte) {
+// callAs sends a cell's request with the credentials of rel.
+func (w *accessWorld) callAs(t *testing.T, rel accessRelation, method, path, body string) (int, http.Header, []byte) {
+	t.Helper()
+	if !rel.session {
+		return w.call(t, method, path, w.keys[rel.user], body)
+	}
+	hdr := []string{"Cookie", SessionCookie + "=" + w.sessions[rel.user]}
+	if !rel.noCSRF {
+		hdr = append(hdr, CSRFHeader, "1")
+	}
+	return w.call(t, method, path, "", body, hdr...)
+}
+
+// call sends one raw request; key "" sends no Authorization header. hdr
+// holds more headers, name and value.
+func (w *accessWorld) call(t *testing.T, method, path, key, body string, hdr ...string) (int, http.Header, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -265,6 +307,9 @@ func (w *accessWorld) call(t *testing.T, method, path, key, body string) (int, h
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := w.ts.Client().Do(req)
 	if err != nil {
@@ -368,7 +413,10 @@ type accessCell struct {
 
 // want is the status the cell must get.
 func (c *accessCell) want() int {
+	method, _, _ := strings.Cut(c.ep.route, " ")
 	switch {
+	case c.rel.noCSRF && !safeMethod(method):
+		return http.StatusForbidden
 	case !c.rel.authed:
 		return http.StatusUnauthorized
 	case c.ep.need == authz.NoAccess:
@@ -500,7 +548,7 @@ func TestAccessMatrix(t *testing.T) {
 					before = w.snapshot(t, "owner", rel.project)
 				}
 				method, path, body := c.request()
-				status, hdr, got := w.call(t, method, path, w.keys[rel.user], body)
+				status, hdr, got := w.callAs(t, rel, method, path, body)
 				switch {
 				case status != want:
 					t.Errorf("%s %s: %d %s, want %d", method, path, status, got, want)
@@ -514,7 +562,7 @@ func TestAccessMatrix(t *testing.T) {
 					}
 				}
 				if want == http.StatusNotFound {
-					gStatus, _, gBody := ghost.call(t, method, path, ghost.keys[rel.user], body)
+					gStatus, _, gBody := ghost.callAs(t, rel, method, path, body)
 					if gStatus != status || !bytes.Equal(gBody, got) {
 						t.Errorf("hidden: %d %s\nmissing: %d %s\nwant the same answer", status, got, gStatus, gBody)
 					}
@@ -661,6 +709,40 @@ func checkLineage(t *testing.T, c *accessCell, body []byte) {
 	for _, n := range g.Nodes {
 		if !slices.Contains(accessReadable[c.rel.user], n.Entity+"/"+n.Project) {
 			t.Errorf("%s sees lineage node %s of %s/%s", c.rel.user, n.ID, n.Entity, n.Project)
+		}
+	}
+}
+
+// checkTypeGraph checks that a project's type graph holds the seeded
+// pipeline (prepare → dataset → train → model) and that its edges join its
+// nodes.
+func checkTypeGraph(t *testing.T, c *accessCell, body []byte) {
+	t.Helper()
+	var g core.TypeGraph
+	if err := json.Unmarshal(body, &g); err != nil {
+		t.Fatalf("type graph %s: %v", body, err)
+	}
+	ids := map[string]bool{}
+	for _, n := range g.Nodes {
+		ids[n.ID] = true
+	}
+	for _, id := range []string{"artifact_type:dataset", "artifact_type:model", "job_type:prepare", "job_type:train"} {
+		if !ids[id] {
+			t.Errorf("type graph of %s lacks node %s: %s", c.rel.project, id, body)
+		}
+	}
+	for _, e := range []core.Edge{
+		{From: "job_type:prepare", To: "artifact_type:dataset"},
+		{From: "artifact_type:dataset", To: "job_type:train"},
+		{From: "job_type:train", To: "artifact_type:model"},
+	} {
+		if !slices.Contains(g.Edges, e) {
+			t.Errorf("type graph of %s lacks edge %s → %s: %s", c.rel.project, e.From, e.To, body)
+		}
+	}
+	for _, e := range g.Edges {
+		if !ids[e.From] || !ids[e.To] {
+			t.Errorf("type graph edge %s → %s names a node not in the graph", e.From, e.To)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/core"
@@ -25,6 +26,24 @@ type Auth interface {
 	// Accounts returns account management, or nil when the server has none
 	// (the account routes then answer 404).
 	Accounts() *authz.Accounts
+}
+
+// SessionAuth is the optional ability of an Auth to keep browser sessions,
+// the web UI's sign-in (see session.go); check for it with a type
+// assertion. Without it the session routes answer 404 and session cookies
+// authenticate nothing. Every method is safe for concurrent use.
+type SessionAuth interface {
+	// StartSession authenticates apiKey as Authenticate does and opens a
+	// session for its principal, valid for ttl; it returns the session
+	// token. A bad key is core.ErrUnauthenticated.
+	StartSession(ctx context.Context, apiKey string, ttl time.Duration) (token string, p authz.Principal, err error)
+	// AuthenticateSession returns the principal of the session with token;
+	// a malformed, unknown, expired or ended session, or one whose key is
+	// revoked, is core.ErrUnauthenticated.
+	AuthenticateSession(ctx context.Context, token string) (authz.Principal, error)
+	// EndSession ends the session with token; ending one that does not
+	// exist is not an error.
+	EndSession(ctx context.Context, token string) error
 }
 
 // storeAuth is Auth on package authz and its accounts store.
@@ -51,6 +70,20 @@ func (a *storeAuth) CanReadBlob(ctx context.Context, p authz.Principal, d core.D
 }
 
 func (a *storeAuth) Accounts() *authz.Accounts { return a.accounts }
+
+var _ SessionAuth = (*storeAuth)(nil)
+
+func (a *storeAuth) StartSession(ctx context.Context, apiKey string, ttl time.Duration) (string, authz.Principal, error) {
+	return authz.StartSession(ctx, a.st, apiKey, time.Now(), ttl)
+}
+
+func (a *storeAuth) AuthenticateSession(ctx context.Context, token string) (authz.Principal, error) {
+	return authz.AuthenticateSession(ctx, a.st, token, time.Now())
+}
+
+func (a *storeAuth) EndSession(ctx context.Context, token string) error {
+	return authz.EndSession(ctx, a.st, token)
+}
 
 // bearerKey extracts the API key of an "Authorization: Bearer KEY" header.
 func bearerKey(r *http.Request) (string, error) {

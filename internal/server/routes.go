@@ -42,6 +42,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: runP + "/lineage", fn: s.runLineage},
 
 		{method: "GET", path: apiPrefix + "/entities/{entity}/projects", fn: s.projects},
+		{method: "GET", path: projectP + "/types", fn: s.typeGraph},
 		{method: "GET", path: projectP + "/artifacts", fn: s.collections},
 		{method: "GET", path: versionsP, fn: s.versions},
 		{method: "POST", path: versionsP, fn: s.logArtifact},
@@ -62,6 +63,9 @@ func (s *Server) routes() []route {
 		{method: "POST", path: blobP + "/upload", fn: s.uploadTarget},
 
 		{method: "GET", path: apiPrefix + "/whoami", fn: s.whoAmI},
+		{method: "POST", path: apiPrefix + "/session", public: true, fn: s.startSession},
+		{method: "GET", path: apiPrefix + "/session", fn: s.getSession},
+		{method: "DELETE", path: apiPrefix + "/session", public: true, fn: s.endSession},
 		{method: "POST", path: apiPrefix + "/users", fn: s.createUser},
 		{method: "GET", path: apiPrefix + "/users", fn: s.listUsers},
 		{method: "POST", path: userP + "/keys", fn: s.createKey},
@@ -182,6 +186,15 @@ func (s *Server) runLineage(r *http.Request, c *caller) (any, error) {
 func (s *Server) projects(r *http.Request, c *caller) (any, error) {
 	ps, err := c.api.Projects(r.Context(), r.PathValue("entity"))
 	return nonNil(ps), err
+}
+
+func (s *Server) typeGraph(r *http.Request, c *caller) (any, error) {
+	g, err := c.api.TypeGraph(r.Context(), r.PathValue("entity"), r.PathValue("project"))
+	if err != nil {
+		return nil, err
+	}
+	g.Nodes, g.Edges = nonNil(g.Nodes), nonNil(g.Edges)
+	return g, nil
 }
 
 func (s *Server) collections(r *http.Request, c *caller) (any, error) {

@@ -56,6 +56,9 @@ type Options struct {
 	// UI, when set, serves everything outside /api/, /healthz, /readyz and
 	// /metrics (the web UI).
 	UI http.Handler
+	// SessionTTL is how long a browser session lasts (see session.go);
+	// 0 means authz.DefaultSessionTTL.
+	SessionTTL time.Duration
 }
 
 // Defaults of Options.
@@ -84,6 +87,9 @@ type Server struct {
 	maxJSON   int64
 	metrics   *metrics
 	mux       *http.ServeMux
+	// sessions is Auth's ability to keep browser sessions, nil without.
+	sessions   SessionAuth
+	sessionTTL time.Duration
 }
 
 // New returns a server for opts.
@@ -111,6 +117,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.maxJSON <= 0 {
 		s.maxJSON = DefaultMaxJSONBytes
+	}
+	s.sessions, _ = opts.Auth.(SessionAuth)
+	if s.sessionTTL = opts.SessionTTL; s.sessionTTL <= 0 {
+		s.sessionTTL = authz.DefaultSessionTTL
 	}
 	var err error
 	if s.metrics, err = newMetrics(opts.Registerer); err != nil {
@@ -191,7 +201,12 @@ func (s *Server) api(rt route) http.Handler {
 	})
 }
 
+// authenticate returns the caller of r: the owner of its bearer key or,
+// for a request without an Authorization header, of its session cookie.
 func (s *Server) authenticate(r *http.Request) (authz.Principal, error) {
+	if token, ok := s.sessionToken(r); ok && r.Header.Get("Authorization") == "" {
+		return s.authenticateSession(r, token)
+	}
 	key, err := bearerKey(r)
 	if err != nil {
 		return authz.Principal{}, err
@@ -211,6 +226,9 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, res any) {
 		http.Redirect(w, r, v.url, http.StatusTemporaryRedirect)
 	case *blobStream:
 		s.streamBlob(w, r, v)
+	case withCookie:
+		http.SetCookie(w, v.cookie)
+		s.respond(w, r, v.res)
 	default:
 		writeJSON(w, http.StatusOK, v)
 	}

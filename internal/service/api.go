@@ -82,6 +82,10 @@ type API interface {
 	Lineage(ctx context.Context, q LineageRequest) (core.Graph, error)
 	// Diff compares two versions' manifests.
 	Diff(ctx context.Context, from, to core.Ref) (core.Diff, error)
+	// TypeGraph returns a project's graph of artifact types and job types
+	// (see core.TypeGraph), sorted, with empty lists for a project with
+	// nothing in it. core.ErrNotFound for an unknown project.
+	TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error)
 }
 
 // BlobIngester is the optional ability of an API to store a blob whose

@@ -411,3 +411,14 @@ func (s *Service) Diff(ctx context.Context, from, to core.Ref) (core.Diff, error
 	}
 	return core.DiffManifests(a, b), nil
 }
+
+// TypeGraph implements API.
+func (s *Service) TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error) {
+	if err := core.ValidateEntity(entity); err != nil {
+		return core.TypeGraph{}, err
+	}
+	if err := core.ValidateProject(project); err != nil {
+		return core.TypeGraph{}, err
+	}
+	return s.meta.TypeGraph(ctx, entity, project)
+}

@@ -42,6 +42,7 @@ type Metadata interface {
 	RunOutputs(ctx context.Context, runID string) ([]core.Version, error)
 	RunInputs(ctx context.Context, runID string) ([]core.Version, error)
 	Lineage(ctx context.Context, q meta.LineageQuery) (core.Graph, error)
+	TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error)
 
 	SizeKnown(ctx context.Context, size int64) (bool, error)
 }

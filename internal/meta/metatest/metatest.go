@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) *meta.Store) {
 		{"ConcurrentDedup", testConcurrentDedup},
 	}
 	tests = append(tests, accountsTests...)
+	tests = append(tests, sessionTests...)
+	tests = append(tests, typeGraphTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -40,6 +40,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) service.API) {
 		{"Traversal", testTraversal},
 		{"LineageMnist", testLineageMnist},
 		{"Diff", testDiff},
+		{"TypeGraph", testTypeGraph},
 		{"ConcurrentLog", testConcurrentLog},
 	}
 	for _, tt := range tests {
