@@ -42,8 +42,11 @@ func Handler() http.Handler {
 			return
 		}
 		p := path.Clean("/" + r.URL.Path)
-		if strings.HasPrefix(p, "/_assets/") {
-			if _, err := fs.Stat(root, p[1:]); err == nil {
+		if p == "/_assets" || strings.HasPrefix(p, "/_assets/") {
+			// Only files: a missing asset is a 404, not the application
+			// (a stale page asking for an old build's script must fail
+			// plainly), and directories are never listed.
+			if st, err := fs.Stat(root, p[1:]); err == nil && !st.IsDir() {
 				h.Set("Cache-Control", "public, max-age=31536000, immutable")
 				files.ServeHTTP(w, r)
 				return

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -56,63 +54,14 @@ nothing.`,
 	}
 }
 
-// buildQuickstart logs the mnist chain with small stand-in files.
+// buildQuickstart logs the mnist chain of the demo (see mnistSteps) in
+// project quickstart, completing what an interrupted earlier call left.
 func buildQuickstart(ctx context.Context, c *trove.Client) error {
-	tmp, err := os.MkdirTemp("", "trove-quickstart-*")
+	p := demoProject{name: quickstartProject, steps: mnistSteps()}
+	done, err := clientDemoDone(ctx, c, p, false)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	write := func(name, content string) (string, error) {
-		p := filepath.Join(tmp, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return "", err
-		}
-		return p, os.WriteFile(p, []byte(content), 0o644)
-	}
-	step := func(name, job string, config map[string]any, use string, log *trove.Artifact) error {
-		r, err := c.StartRun(ctx, trove.RunOptions{Name: name, JobType: job, Config: config})
-		if err != nil {
-			return err
-		}
-		if use != "" {
-			if _, err := r.UseArtifact(ctx, use); err != nil {
-				return err
-			}
-		}
-		if log != nil {
-			if _, err := r.LogArtifact(ctx, log); err != nil {
-				return err
-			}
-		}
-		return r.Finish(ctx)
-	}
-	ds := trove.NewArtifact("mnist_dataset", "dataset")
-	ds.Description = "MNIST digits, split into train and test tables"
-	ds.Metadata = map[string]any{"train_rows": 60000, "test_rows": 10000}
-	for name, content := range map[string]string{"train_table.csv": "label,pixels\n5,...\n", "test_table.csv": "label,pixels\n7,...\n"} {
-		p, err := write("data/"+name, content)
-		if err != nil {
-			return err
-		}
-		if err := ds.AddFile(p); err != nil {
-			return err
-		}
-	}
-	if err := step("jumping-monkey-1", "preprocess", nil, "", ds); err != nil {
-		return err
-	}
-	model := trove.NewArtifact("mnist_model", "model")
-	p, err := write("model.h5", "a trained convolutional network\n")
-	if err != nil {
-		return err
-	}
-	if err := model.AddFile(p); err != nil {
-		return err
-	}
-	config := map[string]any{"optimizer": "adam", "batch_size": 128, "epochs": 5, "validation_split": 0.1}
-	if err := step("vague-morning-5", "train_model", config, "mnist_dataset:v0", model); err != nil {
-		return err
-	}
-	return step("serene-haze-6", "evaluate", nil, "mnist_model:v0", nil)
+	_, err = runDemoSteps(ctx, c, p, done)
+	return err
 }

@@ -15,11 +15,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/authz"
 	"github.com/troveml/trove/internal/blob"
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
 	"github.com/troveml/trove/internal/server"
 	"github.com/troveml/trove/internal/service"
+	"github.com/troveml/trove/web"
 )
 
 // serverOptions are the flags of trove server.
@@ -30,15 +32,29 @@ type serverOptions struct {
 	noPresign             bool
 	logFormat, logLevel   string
 	shutdownTimeout       time.Duration
+	demo                  bool
 }
 
 func newServerCmd(g *globals) *cobra.Command {
 	var o serverOptions
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Serve the store over HTTP: the API under /api/v1 and the web UI",
-		Long: `Serve a Trove store over HTTP, so that SDKs and CLIs elsewhere use it with
-TROVE_URL=http://HOST:PORT and TROVE_API_KEY.
+		Short: "Serve the store over HTTP: the web UI and the API under /api/v1",
+		Long: `Serve a Trove store over HTTP: the web UI, to browse projects, artifacts,
+runs and their lineage graphs, and the API, so that SDKs and CLIs elsewhere use
+the store with TROVE_URL=http://HOST:PORT and TROVE_API_KEY.
+
+Open http://HOST:PORT in a browser and sign in with an API key: the browser
+keeps a session cookie, not the key. With --demo the server fills the store,
+as it starts, with the example pipelines of the user admin: projects "mnist"
+(a dataset, a training run, its model, an evaluation) and "zoo" (six runs
+logging one dataset version, a model trained on it, its evaluation). It does
+so once: starting again with --demo changes nothing. To try Trove:
+
+  trove server --demo --data /tmp/trove-demo
+
+then open the address it prints and sign in with the key in
+/tmp/trove-demo/admin-api-key.
 
 By default the store is the embedded one in --data (SQLite in DATA/trove.db,
 blobs under DATA/blobs). For several replicas behind a load balancer, point
@@ -74,6 +90,7 @@ at /api/v1/openapi.json.`,
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	f.BoolVar(&o.demo, "demo", false, "fill the store with the demo projects admin/mnist and admin/zoo as the server starts (once)")
 	return cmd
 }
 
@@ -160,6 +177,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		Service: svc,
 		Auth:    auth,
 		Logger:  log,
+		UI:      web.Handler(),
 		Ready: func(ctx context.Context) error {
 			if err := m.Ping(ctx); err != nil {
 				return err
@@ -185,6 +203,11 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(g.stderr, "trove: serving %s://%s (metadata %s, blobs %s)\n", scheme, ln.Addr(), redact(o.db), redact(o.blobs))
+	signIn := ""
+	if _, err := os.Stat(keyFile); err == nil {
+		signIn = fmt.Sprintf(" (the admin key is in %s)", keyFile)
+	}
+	fmt.Fprintf(g.stderr, "trove: open %s in a browser and sign in with an API key%s\n", browseURL(scheme, ln.Addr()), signIn)
 
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error {
@@ -193,6 +216,28 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		})
 	})
 	grp.Go(func() error { return sweepTemp(gctx, b, log) })
+	if o.demo {
+		// Seeding goes through a server of its own on the same store, so
+		// that its requests stay out of the access log and the metrics;
+		// this one serves meanwhile.
+		dopts := sopts
+		dopts.Logger, dopts.UI = nil, nil
+		seeder, err := server.New(dopts)
+		if err != nil {
+			return err
+		}
+		grp.Go(func() error {
+			n, err := seedServerDemo(gctx, seeder.Handler(), svc, auth.Accounts(), m, log)
+			if err != nil {
+				if gctx.Err() != nil {
+					return nil // shutting down: the cause is reported elsewhere
+				}
+				return fmt.Errorf("demo data: %w", err)
+			}
+			fmt.Fprintf(g.stderr, "trove: demo data ready in %[1]s/%[2]s and %[1]s/%[3]s (%[4]s)\n", authz.AdminUser, demoMnistProject, demoZooProject, runsAdded(n))
+			return nil
+		})
+	}
 	err = grp.Wait()
 	if ctx.Err() != nil {
 		// Ctrl-C or SIGTERM: a clean shutdown, not a failure.
@@ -219,6 +264,16 @@ func sweepTemp(ctx context.Context, b *blob.Bucket, log *slog.Logger) error {
 		case <-t.C:
 		}
 	}
+}
+
+// browseURL is the address to open in a browser: the listener's, with a
+// wildcard host (0.0.0.0, ::) made localhost.
+func browseURL(scheme string, addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsUnspecified() {
+		return scheme + "://" + net.JoinHostPort("localhost", port)
+	}
+	return scheme + "://" + addr.String()
 }
 
 // redact hides a password in a URL before it is printed.

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// requireTool skips the test when what is missing, or fails it under
+// TROVE_REQUIRE_ALL=1 (CI), where every test must run.
+func requireTool(t *testing.T, what string, ok bool) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("TROVE_REQUIRE_ALL") == "1" {
+		t.Fatalf("%s is required (TROVE_REQUIRE_ALL=1)", what)
+	}
+	t.Skipf("%s is missing", what)
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// TestUIEndToEnd runs the web UI's end-to-end tests (web/e2e/run.mjs:
+// playwright-core driving Debian's Chromium) against a real trove server
+// --demo. The screenshots go to $TROVE_SCREENSHOTS, by default
+// web/e2e/screenshots.
+func TestUIEndToEnd(t *testing.T) {
+	// Not parallel: Chromium is heavy, and timing-sensitive checks in the
+	// scenarios should not compete with the rest of the package.
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	requireTool(t, "node (Node.js)", err == nil)
+	requireTool(t, "Chromium at /usr/bin/chromium", exists("/usr/bin/chromium"))
+	requireTool(t, "web/node_modules/playwright-core (run npm ci in web/)", exists(filepath.Join(repo, "web", "node_modules", "playwright-core")))
+	requireTool(t, "web/e2e/run.mjs", exists(filepath.Join(repo, "web", "e2e", "run.mjs")))
+
+	shots := os.Getenv("TROVE_SCREENSHOTS")
+	if shots == "" {
+		shots = filepath.Join(repo, "web", "e2e", "screenshots")
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	data := filepath.Join(t.TempDir(), "data")
+	s := startDemoServer(t, nil, "--data", data)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join("web", "e2e", "run.mjs"))
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(),
+		"TROVE_URL="+s.url, "TROVE_KEY="+adminKey(t, data), "TROVE_SCREENSHOTS="+shots, "NO_COLOR=1")
+	start := time.Now()
+	if err := runLogged(t, cmd); err != nil {
+		t.Fatalf("web/e2e/run.mjs: %v (screenshots in %s)\nlast lines of the server's log:\n%s", err, shots, lastLines(s.stderr.String(), 40))
+	}
+	t.Logf("web/e2e/run.mjs passed in %s; screenshots in %s", time.Since(start).Round(time.Millisecond), shots)
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// runLogged runs cmd in a process group of its own, its output streamed
+// line by line into the test log; when its context ends the whole group
+// (node and the Chromium it started) is killed.
+func runLogged(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			t.Log(sc.Text())
+		}
+		io.Copy(io.Discard, pr) // after a line too long for the scanner
+	}()
+	err := cmd.Start()
+	if err == nil {
+		err = cmd.Wait()
+		// Whatever the command left running in its group goes too.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	pw.Close()
+	<-done
+	return err
+}
