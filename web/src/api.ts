@@ -115,6 +115,19 @@ export class APIError extends Error {
 
 const base = "/api/v1";
 
+let unauthorized: ((err: APIError) => void) | null = null;
+
+/**
+ * Sets what happens when a request is refused with 401 because the session
+ * has ended (signed out elsewhere, expired, its key revoked): the app sends
+ * the user back to the sign-in page. The session endpoints themselves are
+ * exempt: their 401 is an answer ("not signed in", "wrong key"), not an event.
+ * Pass null to remove the handler.
+ */
+export function onUnauthorized(fn: ((err: APIError) => void) | null): void {
+  unauthorized = fn;
+}
+
 const seg = encodeURIComponent;
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -136,7 +149,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new APIError(res.status, err?.code ?? "unknown", err?.message ?? (text || res.statusText));
+    const e = new APIError(res.status, err?.code ?? "unknown", err?.message ?? (text || res.statusText));
+    if (res.status === 401 && path !== "/session") unauthorized?.(e);
+    throw e;
   }
   return data as T;
 }

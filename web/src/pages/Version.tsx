@@ -1,0 +1,157 @@
+// A version: header with its full name, and tabs Overview | Files | Lineage,
+// each at its own URL (links.version(…, tab)).
+
+import { useState } from "react";
+import { api, type Entry, type Version } from "../api";
+import { AliasBadges, TypeBadge } from "../components/Badge";
+import { CopyButton, Digest } from "../components/Copy";
+import { Field, RunLink } from "../components/Fields";
+import { FileTree } from "../components/FileTree";
+import { ObjectTable } from "../components/KeyValue";
+import { Lineage } from "../components/Lineage";
+import { ErrorBox, Loading } from "../components/Status";
+import { TabLinks } from "../components/Tabs";
+import { Time } from "../components/Time";
+import { useAsync } from "../components/useAsync";
+import { formatBytesExact, formatSize } from "../format";
+import { links } from "../links";
+import { Link } from "../nav";
+
+type Tab = "overview" | "files" | "lineage";
+
+export function VersionPage(props: { entity: string; project: string; type: string; name: string; version: string; tab: Tab }) {
+  const { entity, project, name, version, tab } = props;
+  const v = useAsync(() => api.version(entity, project, name, version), [entity, project, name, version]);
+  // The manifest is fetched the first time the Files tab opens, then kept.
+  const [filesWanted, setFilesWanted] = useState(tab === "files");
+  if (tab === "files" && !filesWanted) setFilesWanted(true);
+  const manifest = useAsync<Entry[] | null>(
+    () => (filesWanted ? api.manifest(entity, project, name, version) : Promise.resolve(null)),
+    [entity, project, name, version, filesWanted],
+  );
+
+  if (v.status === "loading") return <Loading label="Loading version…" />;
+  if (v.status === "error")
+    return (
+      <div className="page">
+        <ErrorBox error={v.error} onRetry={v.reload} />
+      </div>
+    );
+
+  const ver = v.data;
+  const vn = `v${ver.index}`;
+  const fullName = `${ver.entity}/${ver.project}/${ver.name}:${vn}`;
+  const href = (t: "" | "files" | "lineage") => links.version(entity, project, ver.type, name, vn, t);
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <div>
+          <div className="eyebrow">
+            <TypeBadge type={ver.type} />
+            <AliasBadges aliases={ver.aliases} empty="" />
+          </div>
+          <h1 className="mono">
+            {ver.name}
+            <span className="muted">:{vn}</span>
+          </h1>
+          <p className="muted full-name" data-testid="version-full-name">
+            {fullName} <CopyButton text={fullName} label="Copy full name" />
+          </p>
+        </div>
+      </div>
+      <TabLinks
+        label="Version"
+        active={tab}
+        tabs={[
+          { id: "overview", label: "Overview", href: href("") },
+          { id: "files", label: "Files", href: href("files"), count: ver.file_count },
+          { id: "lineage", label: "Lineage", href: href("lineage") },
+        ]}
+      />
+      <div className="tab-panel">
+        {tab === "overview" && <Overview ver={ver} fullName={fullName} />}
+        {tab === "files" &&
+          (manifest.status === "error" ? (
+            <ErrorBox error={manifest.error} onRetry={manifest.reload} />
+          ) : manifest.status === "ready" && manifest.data ? (
+            <FileTree entries={manifest.data} />
+          ) : (
+            <Loading label="Loading files…" />
+          ))}
+        {tab === "lineage" && <Lineage start={{ kind: "artifact", entity: ver.entity, project: ver.project, name: ver.name, version: vn }} />}
+      </div>
+    </div>
+  );
+}
+
+function Overview({ ver, fullName }: { ver: Version; fullName: string }) {
+  const { entity, project, name } = ver;
+  const vn = `v${ver.index}`;
+  const loggedBy = useAsync(() => api.loggedBy(entity, project, name, vn), [entity, project, name, vn]);
+  const usedBy = useAsync(() => api.usedBy(entity, project, name, vn), [entity, project, name, vn]);
+
+  return (
+    <div className="overview-grid">
+      <section className="card" aria-labelledby="details-h">
+        <h2 id="details-h" className="card-title">
+          Details
+        </h2>
+        <dl className="fields">
+          <Field name="full_name" label="Full name" value={fullName}>
+            <span className="mono">{fullName}</span>
+          </Field>
+          <Field name="type" label="Type" value={ver.type}>
+            <TypeBadge type={ver.type} />
+          </Field>
+          <Field name="created" label="Created" value={ver.created_at}>
+            <Time t={ver.created_at} exact />
+          </Field>
+          <Field name="aliases" label="Aliases" value={ver.aliases.join(",")}>
+            <AliasBadges aliases={ver.aliases} />
+          </Field>
+          <Field name="description" label="Description" value={ver.description}>
+            {ver.description ? <span className="prose">{ver.description}</span> : <span className="muted">No description</span>}
+          </Field>
+          <Field name="size" label="Size" value={String(ver.size)}>
+            <span title={formatBytesExact(ver.size)}>{formatSize(ver.size)}</span>
+            <span className="muted"> · {formatBytesExact(ver.size)}</span>
+          </Field>
+          <Field name="file_count" label="Files" value={String(ver.file_count)}>
+            <Link href={links.version(entity, project, ver.type, name, vn, "files")}>{ver.file_count.toLocaleString("en-US")}</Link>
+          </Field>
+          <Field name="digest" label="Digest" value={ver.digest}>
+            <Digest digest={ver.digest} n={24} />
+          </Field>
+          <Field name="logged_by" label="Logged by" value={loggedBy.status === "ready" ? (loggedBy.data?.id ?? "") : undefined}>
+            {loggedBy.status === "loading" && <span className="muted">Loading…</span>}
+            {loggedBy.status === "error" && <span className="error-text">{loggedBy.error.message}</span>}
+            {loggedBy.status === "ready" && (loggedBy.data ? <RunLink run={loggedBy.data} /> : <span className="muted">No run</span>)}
+          </Field>
+          <Field name="used_by" label="Used by" value={usedBy.status === "ready" ? usedBy.data.map((r) => r.id).join(",") : undefined}>
+            {usedBy.status === "loading" && <span className="muted">Loading…</span>}
+            {usedBy.status === "error" && <span className="error-text">{usedBy.error.message}</span>}
+            {usedBy.status === "ready" &&
+              (usedBy.data.length === 0 ? (
+                <span className="muted">Not used by any run</span>
+              ) : (
+                <ul className="run-list">
+                  {usedBy.data.map((r) => (
+                    <li key={r.id}>
+                      <RunLink run={r} />
+                    </li>
+                  ))}
+                </ul>
+              ))}
+          </Field>
+        </dl>
+      </section>
+      <section className="card" aria-labelledby="metadata-h">
+        <h2 id="metadata-h" className="card-title">
+          Metadata
+        </h2>
+        <ObjectTable value={ver.metadata} empty="No metadata." testid="metadata" />
+      </section>
+    </div>
+  );
+}
