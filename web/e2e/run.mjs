@@ -13,7 +13,6 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -467,12 +466,7 @@ async function bigTree() {
 }
 
 async function lineage() {
-  const file = new URL("./lineage.mjs", import.meta.url);
-  if (!existsSync(file)) {
-    console.warn("WARNING: web/e2e/lineage.mjs does not exist yet: lineage scenarios skipped");
-    return;
-  }
-  const { lineageScenarios } = await import(file.href);
+  const { lineageScenarios } = await import("./lineage.mjs");
   current = "lineage scenarios";
   await lineageScenarios({ page, baseURL, shot, assert });
   assert.deepEqual(pageErrors, [], "uncaught errors in the page during the lineage scenarios");

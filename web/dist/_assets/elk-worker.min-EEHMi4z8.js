@@ -1,0 +1,1 @@
+function e(e){return new Worker(`/_assets/elk-worker.min-DfzQf8Rn.js`,{name:e?.name})}export{e as default};
