@@ -15,28 +15,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// needs skips the test when what is missing, or fails it under
-// TROVE_REQUIRE_ALL=1 (CI), where every test must run.
-func needs(t *testing.T, what string, ok bool) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("TROVE_REQUIRE_ALL") == "1" {
-		t.Fatalf("%s is required (TROVE_REQUIRE_ALL=1)", what)
-	}
-	t.Skipf("%s is missing", what)
-}
+	"github.com/troveml/trove/internal/testenv"
+)
 
 // TestVitest runs the UI's unit tests (vitest) in this directory, so that
 // go test ./... runs them too.
 func TestVitest(t *testing.T) {
 	node, err := exec.LookPath("node")
-	needs(t, "node (Node.js)", err == nil)
+	testenv.Require(t, "node (Node.js)", err == nil)
 	_, err = os.Stat(filepath.Join("node_modules", "vitest", "vitest.mjs"))
-	needs(t, "web/node_modules (run npm ci in web/)", err == nil)
+	testenv.Require(t, "web/node_modules (run npm ci in web/)", err == nil)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()

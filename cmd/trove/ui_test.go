@@ -11,20 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// requireTool skips the test when what is missing, or fails it under
-// TROVE_REQUIRE_ALL=1 (CI), where every test must run.
-func requireTool(t *testing.T, what string, ok bool) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("TROVE_REQUIRE_ALL") == "1" {
-		t.Fatalf("%s is required (TROVE_REQUIRE_ALL=1)", what)
-	}
-	t.Skipf("%s is missing", what)
-}
+	"github.com/troveml/trove/internal/testenv"
+)
 
 func exists(p string) bool {
 	_, err := os.Stat(p)
@@ -43,10 +32,10 @@ func TestUIEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	node, err := exec.LookPath("node")
-	requireTool(t, "node (Node.js)", err == nil)
-	requireTool(t, "Chromium at /usr/bin/chromium", exists("/usr/bin/chromium"))
-	requireTool(t, "web/node_modules/playwright-core (run npm ci in web/)", exists(filepath.Join(repo, "web", "node_modules", "playwright-core")))
-	requireTool(t, "web/e2e/run.mjs", exists(filepath.Join(repo, "web", "e2e", "run.mjs")))
+	testenv.Require(t, "node (Node.js)", err == nil)
+	testenv.Require(t, "Chromium at /usr/bin/chromium", exists("/usr/bin/chromium"))
+	testenv.Require(t, "web/node_modules/playwright-core (run npm ci in web/)", exists(filepath.Join(repo, "web", "node_modules", "playwright-core")))
+	testenv.Require(t, "web/e2e/run.mjs", exists(filepath.Join(repo, "web", "e2e", "run.mjs")))
 
 	shots := os.Getenv("TROVE_SCREENSHOTS")
 	if shots == "" {
