@@ -98,7 +98,13 @@ func (a *Accounts) issueAdminKey(ctx context.Context, dataDir, keyFile string, b
 		os.Remove(tmp)
 		return false, err
 	}
-	if _, err := a.st.CreateAPIKey(ctx, AdminUser, hash, prefix, firstKeyLabel, now); err != nil {
+	if _, err := a.st.CreateFirstAPIKey(ctx, AdminUser, hash, prefix, firstKeyLabel, now); errors.Is(err, core.ErrConflict) {
+		// Another server gave admin its first key between our look and
+		// now (it created the user, or recovered it at the same moment):
+		// that server writes the key file.
+		os.Remove(tmp)
+		return false, nil
+	} else if err != nil {
 		os.Remove(tmp)
 		return false, fmt.Errorf("storing the key of %s: %w", AdminUser, err)
 	}

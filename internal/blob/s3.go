@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -251,11 +252,21 @@ func (b *Bucket) abortUpload(ctx context.Context, key string, err error) {
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	_, _ = b.s3.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(b.s3.bucket),
-		Key:      aws.String(b.s3.prefix + key),
-		UploadId: aws.String(mpu.UploadID()),
-	})
+	bucket, k, id := aws.String(b.s3.bucket), aws.String(b.s3.prefix+key), mpu.UploadID()
+	// A part whose request was cancelled may still be arriving at the
+	// server, and some servers (versitygw) let it bring the aborted upload
+	// back; so look again, and abort again, until it is gone.
+	for attempt := 1; attempt <= 5; attempt++ {
+		_, _ = b.s3.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: k, UploadId: aws.String(id)})
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		out, err := b.s3.client.ListMultipartUploads(actx, &s3.ListMultipartUploadsInput{Bucket: bucket, Prefix: k})
+		if err != nil {
+			return
+		}
+		if !slices.ContainsFunc(out.Uploads, func(u types.MultipartUpload) bool { return aws.ToString(u.UploadId) == id }) {
+			return
+		}
+	}
 }
 
 // cleanUploads aborts the multipart uploads under the store's keys started

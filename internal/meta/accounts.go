@@ -92,6 +92,11 @@ type Accounts interface {
 	// CreateAPIKey stores the hash of a new key for a user. core.ErrNotFound
 	// for an unknown user; core.ErrConflict if the hash exists.
 	CreateAPIKey(ctx context.Context, user string, hash [32]byte, prefix, label string, now time.Time) (APIKey, error)
+	// CreateFirstAPIKey is CreateAPIKey for a user that has never had a
+	// key: core.ErrConflict, storing nothing, if the user has any key,
+	// revoked ones included. Of several servers racing to give a new user
+	// its first key, exactly one succeeds.
+	CreateFirstAPIKey(ctx context.Context, user string, hash [32]byte, prefix, label string, now time.Time) (APIKey, error)
 	// UserByKeyHash returns the user owning the unrevoked key with this
 	// hash, and the key; core.ErrNotFound otherwise (unknown or revoked).
 	UserByKeyHash(ctx context.Context, hash [32]byte) (User, APIKey, error)
@@ -273,11 +278,35 @@ func scanKey(row scanner, extra ...any) (APIKey, error) {
 
 // CreateAPIKey implements Accounts.
 func (s *Store) CreateAPIKey(ctx context.Context, user string, hash [32]byte, prefix, label string, now time.Time) (APIKey, error) {
+	return s.createAPIKey(ctx, user, hash, prefix, label, now, false)
+}
+
+// CreateFirstAPIKey implements Accounts.
+func (s *Store) CreateFirstAPIKey(ctx context.Context, user string, hash [32]byte, prefix, label string, now time.Time) (APIKey, error) {
+	return s.createAPIKey(ctx, user, hash, prefix, label, now, true)
+}
+
+func (s *Store) createAPIKey(ctx context.Context, user string, hash [32]byte, prefix, label string, now time.Time, first bool) (APIKey, error) {
 	var k APIKey
 	err := s.write(ctx, func(q q) error {
 		u, err := getUser(ctx, q, user)
 		if err != nil {
 			return err
+		}
+		if first {
+			// Lock the user's row (PostgreSQL; SQLite serialises writers)
+			// so that two first keys cannot both see no key.
+			var id int64
+			if err := q.queryRow(ctx, `SELECT id FROM users WHERE id = ?`+q.d.forUpdate, u.ID).Scan(&id); err != nil {
+				return err
+			}
+			var n int
+			if err := q.queryRow(ctx, `SELECT COUNT(*) FROM api_keys WHERE user_id = ?`, u.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return core.Errorf(core.ErrConflict, "user %q already has an API key", user)
+			}
 		}
 		var id int64
 		err = q.queryRow(ctx, `INSERT INTO api_keys (user_id, hash, prefix, label, created_at) VALUES (?, ?, ?, ?, ?)

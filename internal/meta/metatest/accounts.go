@@ -3,6 +3,7 @@ package metatest
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -19,6 +20,7 @@ var accountsTests = []struct {
 	{"AccountsAdoptEntity", testAccountsAdoptEntity},
 	{"AccountsNames", testAccountsNames},
 	{"AccountsConcurrentCreateUser", testAccountsConcurrentCreateUser},
+	{"AccountsFirstKey", testAccountsFirstKey},
 	{"AccountsKeys", testAccountsKeys},
 	{"AccountsTeams", testAccountsTeams},
 	{"AccountsVisibility", testAccountsVisibility},
@@ -208,6 +210,48 @@ func testAccountsConcurrentCreateUser(t *testing.T, s *meta.Store) {
 	c, err := s.CountUsers(t.Context())
 	if err != nil || c != 1 {
 		t.Errorf("CountUsers = %d, %v; want 1", c, err)
+	}
+}
+
+// testAccountsFirstKey: of servers racing to give a new user its first key,
+// exactly one succeeds; a user that ever had a key gets no "first" key.
+func testAccountsFirstKey(t *testing.T, s *meta.Store) {
+	ctx := t.Context()
+	createUser(t, s, "admin", true)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = s.CreateFirstAPIKey(ctx, "admin", keyHash(fmt.Sprint("first", i)), "trove_fir", "initial", t0)
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, core.ErrConflict):
+			t.Errorf("concurrent CreateFirstAPIKey: %v, want nil or a conflict", err)
+		}
+	}
+	wantEqual(t, "successful first keys", ok, 1)
+	keys, err := s.ListAPIKeys(ctx, "admin")
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("ListAPIKeys = %v, %v; want one key", keys, err)
+	}
+	if err := s.RevokeAPIKey(ctx, "admin", keys[0].ID, at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateFirstAPIKey(ctx, "admin", keyHash("again"), "trove_aga", "", at(2)); !errors.Is(err, core.ErrConflict) {
+		t.Errorf("CreateFirstAPIKey after a revoked key: %v, want a conflict", err)
+	}
+	if _, err := s.CreateFirstAPIKey(ctx, "nobody", keyHash("x"), "x", "", t0); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("CreateFirstAPIKey for an unknown user: %v, want not found", err)
+	}
+	if keys, _ := s.ListAPIKeys(ctx, "admin"); len(keys) != 1 {
+		t.Errorf("keys after refused first keys: %d, want 1", len(keys))
 	}
 }
 
