@@ -36,6 +36,9 @@ type lazy struct {
 func (l *lazy) get(ctx context.Context) (Scheme, error) {
 	l.once.Do(func() { l.s, l.err = l.mk(context.WithoutCancel(ctx)) })
 	if l.err != nil {
+		if core.KindOf(l.err) != nil {
+			return nil, l.err // e.g. unauthenticated: no credentials found
+		}
 		return nil, core.Errorf(core.ErrUnavailable, "%w", l.err)
 	}
 	return l.s, nil

@@ -43,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Region is the region every gateway answers as (versitygw's default).
@@ -58,6 +59,9 @@ type Gateway struct {
 	// Dir is the directory it serves: bucket b is the directory Dir/b, and
 	// object k of b the file Dir/b/k.
 	Dir string
+	// VersionsDir is where a gateway of VersionedServer keeps the older
+	// versions of objects; "" for a gateway of Server.
+	VersionsDir string
 
 	client *s3.Client
 	cmd    *exec.Cmd
@@ -113,6 +117,19 @@ func Start(t testing.TB) string {
 // t ends. Without versitygw it skips t, or fails it if TROVE_REQUIRE_ALL=1.
 func Server(t testing.TB) *Gateway {
 	t.Helper()
+	return server(t, false)
+}
+
+// VersionedServer is Server with object versioning available: a bucket
+// keeps versions once PutBucketVersioning turns them on (see
+// NewVersionedBucket); other buckets behave as on Server.
+func VersionedServer(t testing.TB) *Gateway {
+	t.Helper()
+	return server(t, true)
+}
+
+func server(t testing.TB, versioned bool) *Gateway {
+	t.Helper()
 	bin, err := Binary()
 	if err != nil {
 		if os.Getenv("TROVE_REQUIRE_ALL") == "1" {
@@ -121,6 +138,9 @@ func Server(t testing.TB) *Gateway {
 		t.Skipf("s3test: %v", err)
 	}
 	g := &Gateway{Dir: t.TempDir(), AccessKey: randomString(10), SecretKey: randomString(20)}
+	if versioned {
+		g.VersionsDir = t.TempDir()
+	}
 	// Another process may take the free port before the gateway binds it;
 	// try a few times.
 	for attempt := 1; ; attempt++ {
@@ -149,8 +169,12 @@ func (g *Gateway) start(bin string) error {
 		return err
 	}
 	g.out = new(syncBuffer)
-	cmd := exec.Command(bin, "--access", g.AccessKey, "--secret", g.SecretKey, "--region", Region,
-		"--port", addr, "--quiet", "posix", g.Dir)
+	args := []string{"--access", g.AccessKey, "--secret", g.SecretKey, "--region", Region,
+		"--port", addr, "--quiet", "posix"}
+	if g.VersionsDir != "" {
+		args = append(args, "--versioning-dir", g.VersionsDir)
+	}
+	cmd := exec.Command(bin, append(args, g.Dir)...)
 	cmd.Stdout, cmd.Stderr = g.out, g.out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
@@ -212,6 +236,25 @@ func (g *Gateway) NewBucket(t testing.TB) string {
 	defer cancel()
 	if _, err := g.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		t.Fatalf("s3test: create bucket %s: %v\n%s", name, err, g.out)
+	}
+	return name
+}
+
+// NewVersionedBucket creates an empty bucket with versioning enabled and
+// returns its name. The gateway must come from VersionedServer.
+func (g *Gateway) NewVersionedBucket(t testing.TB) string {
+	t.Helper()
+	if g.VersionsDir == "" {
+		t.Fatalf("s3test: NewVersionedBucket needs a gateway of VersionedServer")
+	}
+	name := g.NewBucket(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := g.client.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
+		Bucket:                  aws.String(name),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled},
+	}); err != nil {
+		t.Fatalf("s3test: enable versioning of bucket %s: %v\n%s", name, err, g.out)
 	}
 	return name
 }
