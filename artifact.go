@@ -1,12 +1,15 @@
 package trove
 
 import (
+	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/refs"
 )
 
 // Artifact is an artifact being built locally: a folder of files to log as
@@ -20,6 +23,7 @@ type Artifact struct {
 	Metadata    map[string]any // structured data about the version (JSON object)
 
 	files []localFile
+	refs  []reference       // references, resolved when the artifact is logged
 	paths map[string]string // entry path → where it came from, to refuse duplicates
 	dirs  []string          // directories added, whose stat cache entries to preload
 
@@ -223,4 +227,139 @@ func (a *Artifact) validate() error {
 		return err
 	}
 	return core.ValidateType(a.Type)
+}
+
+// reference is one AddReference call, resolved when the artifact is logged.
+type reference struct {
+	uri  string
+	opts refs.Options
+}
+
+// RefOption is an option of AddReference.
+type RefOption func(*refOptions)
+
+type refOptions struct {
+	refs.Options
+	maxSet bool // MaxObjects was given, so 0 is an error, not the default
+}
+
+// RefName names the entry of a single object, or is the folder the objects
+// under a prefix or directory go in. Without it, an object is named by its
+// base name and the objects under a prefix by their paths below it.
+func RefName(name string) RefOption { return func(o *refOptions) { o.Name = name } }
+
+// NoChecksum skips collecting checksums: each entry's digest is derived from
+// its URI alone, so the version does not change when the object does, and
+// nothing is verified on download.
+func NoChecksum() RefOption { return func(o *refOptions) { o.NoChecksum = true } }
+
+// MaxObjects bounds how many objects a prefix or directory may expand to
+// (default 10,000; n must be at least 1). More is an error when the
+// artifact is logged, never a silent truncation.
+func MaxObjects(n int) RefOption {
+	return func(o *refOptions) { o.MaxObjects, o.maxSet = n, true }
+}
+
+// AddReference adds a reference to data that stays where it is: an object,
+// or every object under a prefix or directory, behind an http://, https://,
+// s3://, gs:// or file:// URI. Nothing is copied to Trove; the entries keep
+// the URI and the checksum information of each object (ETag, version id,
+// size; the SHA-256 of a local file), so the version changes exactly when a
+// referenced object does, and Download fetches the objects from where they
+// are. Naming follows the reference system:
+//
+//	AddReference("s3://b/checkpoints/model.h5")                       → model.h5
+//	AddReference("s3://b/model.h5", RefName("models/mymodel.h5"))     → models/mymodel.h5
+//	AddReference("s3://b/images")                                     → cat.png, dog.png
+//	AddReference("s3://b/images", RefName("images"))                  → images/cat.png, images/dog.png
+//
+// The URI and options are checked now; the objects are listed when the
+// artifact is logged, with that call's context and the credentials of the
+// environment (AWS and Google variables and files). A missing object, or a
+// prefix of more objects than MaxObjects, fails the log and commits
+// nothing. Files and references mix freely in one artifact.
+func (a *Artifact) AddReference(uri string, opts ...RefOption) error {
+	if a.manifest != nil {
+		return core.Errorf(core.ErrConflict, "artifact %s was already logged: it is final; start a new one", a.Name)
+	}
+	if err := checkRefURI(uri); err != nil {
+		return err
+	}
+	var o refOptions
+	for _, opt := range opts {
+		if opt == nil {
+			return core.Errorf(core.ErrInvalid, "reference %s: nil option", uri)
+		}
+		opt(&o)
+	}
+	if o.maxSet && o.MaxObjects < 1 {
+		return core.Errorf(core.ErrInvalid, "reference %s: max objects is %d; want at least 1", uri, o.MaxObjects)
+	}
+	if o.Name != "" {
+		name := strings.Trim(o.Name, "/")
+		if err := core.ValidatePath(name); err != nil {
+			return core.Errorf(core.ErrInvalid, "reference %s: name: %w", uri, err)
+		}
+		if prev, dup := a.paths[name]; dup {
+			return core.Errorf(core.ErrConflict, "path %q is added twice (from %s and %s)", name, prev, uri)
+		}
+	}
+	a.refs = append(a.refs, reference{uri: uri, opts: o.Options})
+	return nil
+}
+
+// refSchemes are the URI schemes AddReference takes.
+var refSchemes = map[string]bool{"http": true, "https": true, "s3": true, "gs": true, "file": true}
+
+// checkRefURI checks a reference URI's syntax: a supported scheme, a host
+// (a bucket) where one is needed, an absolute path for file://, and no
+// credentials, which Trove would store for all readers to see.
+func checkRefURI(uri string) error {
+	if uri == "" {
+		return core.Errorf(core.ErrInvalid, "reference: empty URI")
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return core.Errorf(core.ErrInvalid, "reference %.200q: %v", uri, err)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	bad := func(format string, args ...any) error {
+		return core.Errorf(core.ErrInvalid, "reference %.200q: %s", uri, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case u.Scheme == "":
+		return bad("no scheme; want http://, https://, s3://, gs:// or file:// (file:///absolute/path for a local file)")
+	case !refSchemes[scheme]:
+		return bad("unsupported scheme %q; want http, https, s3, gs or file", u.Scheme)
+	case u.Opaque != "":
+		return bad("want %s://…, not %s:…", scheme, scheme)
+	case u.User != nil:
+		return bad("credentials in the URI would be stored in Trove for every reader to see; give them in the environment")
+	case u.Fragment != "" || strings.Contains(uri, "#"):
+		return bad("a fragment (#…) names no object")
+	}
+	switch scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return bad("no host")
+		}
+	case "s3", "gs":
+		if u.Host == "" {
+			return bad("no bucket; want %s://bucket/key or %s://bucket/prefix", scheme, scheme)
+		}
+		if u.RawQuery != "" {
+			return bad("a query (?…) names no object; encode '?' in a key as %%3F")
+		}
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return bad("file:// takes a local path (file:///absolute/path), not host %q", u.Host)
+		}
+		if !strings.HasPrefix(u.Path, "/") || u.Path == "/" {
+			return bad("file:// takes an absolute path below the root (file:///absolute/path)")
+		}
+		if u.RawQuery != "" {
+			return bad("a query (?…) names no file; encode '?' in a path as %%3F")
+		}
+	}
+	return nil
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/troveml/trove/internal/config"
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
+	"github.com/troveml/trove/internal/refs"
 	"github.com/troveml/trove/internal/service"
 )
 
@@ -110,6 +111,9 @@ type Client struct {
 
 	fetchMu  sync.Mutex
 	fetching map[core.Digest]*fetchLock // one fetch per blob at a time, so duplicates hit the cache
+
+	resolverOnce sync.Once
+	resolver     *refs.Resolver // reference schemes; see references
 }
 
 // ingester stores a local file's bytes while hashing them, in one pass.
@@ -522,4 +526,12 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// references returns the resolver of reference URIs, made on first use.
+// References are resolved and fetched here, by the client, with the
+// credentials of its environment; the store only keeps their entries.
+func (c *Client) references() *refs.Resolver {
+	c.resolverOnce.Do(func() { c.resolver = refs.Default() })
+	return c.resolver
 }

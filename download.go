@@ -12,11 +12,13 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/refs"
 )
 
 // DefaultRoot returns where Download puts a version when no root is given:
@@ -32,8 +34,11 @@ func (v *Version) DefaultRoot() string {
 // Download fetches the version's files into root (default DefaultRoot) and
 // returns the directory's absolute path. Files already present with the
 // right content are not fetched again; every fetched byte is verified
-// against its digest. Other files under root are left alone. Writes stay
-// inside root: a symbolic link in the way is replaced, never followed.
+// against its digest. References are fetched from where they are, as they
+// were logged (S3 and GCS objects at their recorded version), verified as
+// far as their scheme allows; one that changed and cannot be pinned is an
+// error naming the entry. Other files under root are left alone. Writes
+// stay inside root: a symbolic link in the way is replaced, never followed.
 func (v *Version) Download(ctx context.Context, root ...string) (string, error) {
 	dir, err := v.root(root)
 	if err != nil {
@@ -48,7 +53,8 @@ func (v *Version) Download(ctx context.Context, root ...string) (string, error) 
 
 // Download fetches this one file into root (default the version's
 // DefaultRoot), at its path inside the artifact, and returns the file's
-// absolute path.
+// absolute path. A reference is fetched from where it is, as
+// Version.Download does.
 func (e *Entry) Download(ctx context.Context, root ...string) (string, error) {
 	dir, err := e.v.root(root)
 	if err != nil {
@@ -78,11 +84,6 @@ func (v *Version) root(root []string) (string, error) {
 // download writes entries under dir, in parallel, skipping files that are
 // already there with the right digest.
 func (c *Client) download(ctx context.Context, dir string, entries []core.Entry) error {
-	for _, e := range entries {
-		if e.Ref != "" {
-			return core.Errorf(core.ErrInvalid, "entry %q is a reference to %s; this build cannot download references", e.Path, e.Ref)
-		}
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return core.Errorf(core.ErrInvalid, "download directory: %w", err)
 	}
@@ -121,9 +122,17 @@ func (c *Client) download(ctx context.Context, dir string, entries []core.Entry)
 func (c *Client) fetch(ctx context.Context, root *os.Root, dir string, e core.Entry, p Progress) error {
 	name := filepath.FromSlash(e.Path)
 	abs := filepath.Join(dir, name)
-	ok, err := c.present(ctx, root, abs, name, e)
-	if err != nil {
-		return err
+	ok := false
+	if e.Ref == "" || isFileRef(e) {
+		// Stored files, and file:// references, whose digest is the
+		// SHA-256 of the contents: a present file with that digest is
+		// the referenced one. Other references carry a digest of the
+		// object's identity (ETag, version id…), which no local file
+		// can be checked against, so they are fetched again each time.
+		var err error
+		if ok, err = c.present(ctx, root, abs, name, e); err != nil {
+			return err
+		}
 	}
 	if ok {
 		p.Advance(e.Size)
@@ -139,7 +148,11 @@ func (c *Client) fetch(ctx context.Context, root *os.Root, dir string, e core.En
 	if err != nil {
 		return core.Errorf(core.ErrConflict, "download %q: %w", e.Path, err)
 	}
-	err = c.copyBlob(ctx, f, e, p)
+	if e.Ref != "" {
+		err = c.copyRef(ctx, f, e, p)
+	} else {
+		err = c.copyBlob(ctx, f, e, p)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -148,6 +161,9 @@ func (c *Client) fetch(ctx context.Context, root *os.Root, dir string, e core.En
 	}
 	if err != nil {
 		root.Remove(tmp)
+		if e.Ref != "" && strings.Contains(err.Error(), fmt.Sprintf("entry %q", e.Path)) {
+			return err // the reference's error names the entry already
+		}
 		return fmt.Errorf("download %q: %w", e.Path, err)
 	}
 	return nil
@@ -170,6 +186,27 @@ func (c *Client) copyBlob(ctx context.Context, w io.Writer, e core.Entry, p Prog
 		return core.Errorf(core.ErrCorrupt, "blob %s has %d bytes, the manifest says %d", e.Digest, n, e.Size)
 	}
 	return nil
+}
+
+// isFileRef reports whether e is a file:// reference whose digest is the
+// SHA-256 of the contents (checksumming was on).
+func isFileRef(e core.Entry) bool {
+	return strings.HasPrefix(strings.ToLower(e.Ref), "file:") && e.Digest != refs.URIDigest(e.Ref)
+}
+
+// copyRef writes the object of reference entry e to w, as it was logged:
+// the scheme verifies what it can (contents, ETag, version id) and fails,
+// naming the entry, when the object changed and cannot be pinned.
+func (c *Client) copyRef(ctx context.Context, w io.Writer, e core.Entry, p Progress) error {
+	rc, err := c.references().Open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	_, err = io.CopyBuffer(w, &progressReader{ctx: ctx, r: rc, p: p}, *buf)
+	return err
 }
 
 // present reports whether the file at name already has e's content. A

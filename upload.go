@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,6 +88,12 @@ func (c *Client) buildManifest(ctx context.Context, a *Artifact) (core.Manifest,
 	if a.manifest != nil {
 		return *a.manifest, nil
 	}
+	// References first: listing them is cheap next to hashing, and a bad
+	// one fails the log before any file is read or stored.
+	refEntries, err := c.resolveRefs(ctx, a)
+	if err != nil {
+		return core.Manifest{}, err
+	}
 	sc := c.statCache(ctx)
 	if sc != nil {
 		for _, d := range a.dirs {
@@ -145,7 +152,54 @@ func (c *Client) buildManifest(ctx context.Context, a *Artifact) (core.Manifest,
 			return core.Manifest{}, err
 		}
 	}
-	return core.NewManifest(entries)
+	return core.NewManifest(append(entries, refEntries...))
+}
+
+// refParallelism bounds how many references are listed at once.
+const refParallelism = 8
+
+// resolveRefs lists a's references (in parallel) and returns their entries.
+// A path produced twice — by two references, or by a reference and a file —
+// is a conflict naming both sources.
+func (c *Client) resolveRefs(ctx context.Context, a *Artifact) ([]core.Entry, error) {
+	if len(a.refs) == 0 {
+		return nil, nil
+	}
+	res := c.references()
+	got := make([][]core.Entry, len(a.refs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(refParallelism)
+	for i, r := range a.refs {
+		g.Go(func() error {
+			es, err := res.Resolve(gctx, r.uri, r.opts)
+			if err != nil {
+				if strings.Contains(err.Error(), r.uri) {
+					return err
+				}
+				return fmt.Errorf("reference %s: %w", r.uri, err)
+			}
+			got[i] = es
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	from := make(map[string]string, len(a.paths))
+	for p, src := range a.paths {
+		from[p] = src
+	}
+	var out []core.Entry
+	for i, es := range got {
+		for _, e := range es {
+			if prev, dup := from[e.Path]; dup {
+				return nil, core.Errorf(core.ErrConflict, "path %q is added twice (from %s and %s)", e.Path, prev, a.refs[i].uri)
+			}
+			from[e.Path] = a.refs[i].uri
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // hashFile reads one file once: it hashes it and, when the store is local,

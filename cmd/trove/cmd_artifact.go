@@ -66,21 +66,44 @@ type putOptions struct {
 	path, name, typ, desc, metadata string
 	aliases                         []string
 	json                            bool
+
+	references []string // --reference URIs
+	refName    string   // --reference-name, for a single --reference
+	noChecksum bool
+	maxObjects int
+	maxSet     bool // --max-objects was given
 }
 
 func newPutCmd(g *globals, sc *scope) *cobra.Command {
 	var o putOptions
 	cmd := &cobra.Command{
-		Use:   "put PATH -n NAME -t TYPE",
-		Short: "Log a file or directory as a new artifact version",
+		Use:   "put [PATH] [--reference URI]... -n NAME -t TYPE",
+		Short: "Log a file, a directory or references as a new artifact version",
 		Long: `Log a file or a directory (recursively) as a version of artifact NAME, through a
 run of job type "upload". Identical content is not stored twice: it resolves to
-the existing version. The last line of stdout is the version, entity/project/name:vN.`,
+the existing version. The last line of stdout is the version, entity/project/name:vN.
+
+With --reference URI (repeatable) the version also holds, or holds only, references
+to data that stays where it is: http(s)://, s3://, gs:// and file:// URIs. Nothing
+is copied to Trove; each entry keeps the URI and the object's checksum information
+(ETag, version id, size; the SHA-256 of a local file), so an unchanged reference
+resolves to the existing version and a changed object makes a new one. A URI
+naming one object gives one entry, named by its base name or --reference-name; a
+prefix or directory gives one entry per object under it, relative to it, inside
+the folder --reference-name when given. A prefix of more than --max-objects
+objects is an error. Credentials come from the environment (AWS_*, Google
+application credentials); -n NAME is required when there is no PATH.`,
 		Example: `  trove artifact put ./data -n bike-dataset -t dataset -a best
-  trove artifact put model.h5 -n bike-model -t model -m '{"ap50": 0.71}'`,
-		Args: cobra.ExactArgs(1),
+  trove artifact put model.h5 -n bike-model -t model -m '{"ap50": 0.71}'
+  trove artifact put --reference s3://my-bucket/images -n images -t dataset
+  trove artifact put --reference s3://my-bucket/model.h5 --reference-name models/mymodel.h5 -n bike-model -t model
+  trove artifact put ./labels --reference file:///mnt/shared/images -n labelled -t dataset`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.path = args[0]
+			if len(args) == 1 {
+				o.path = args[0]
+			}
+			o.maxSet = cmd.Flags().Changed("max-objects")
 			return runPut(cmd.Context(), g, sc, o)
 		},
 	}
@@ -91,14 +114,60 @@ the existing version. The last line of stdout is the version, entity/project/nam
 	f.StringVarP(&o.desc, "description", "d", "", "description of the version")
 	f.StringVarP(&o.metadata, "metadata", "m", "", "metadata as a JSON object")
 	f.BoolVar(&o.json, "json", false, "print the version as JSON")
+	f.StringArrayVar(&o.references, "reference", nil, "add a reference to an http(s)://, s3://, gs:// or file:// URI (repeatable)")
+	f.StringVar(&o.refName, "reference-name", "", "name of the entry (one object) or folder (a prefix) of a single --reference")
+	f.BoolVar(&o.noChecksum, "no-checksum", false, "references: collect no checksums (the digest is the URI; nothing is verified on download)")
+	f.IntVar(&o.maxObjects, "max-objects", 10000, "references: most objects a prefix or directory may expand to")
 	return cmd
 }
 
+// addReferences adds the --reference URIs of o to a.
+func addReferences(a *trove.Artifact, o putOptions) error {
+	if len(o.references) == 0 {
+		switch {
+		case o.refName != "":
+			return core.Errorf(core.ErrInvalid, "--reference-name names a --reference; there is none")
+		case o.noChecksum:
+			return core.Errorf(core.ErrInvalid, "--no-checksum applies to --reference; there is none")
+		case o.maxSet:
+			return core.Errorf(core.ErrInvalid, "--max-objects applies to --reference; there is none")
+		}
+		return nil
+	}
+	if o.refName != "" && len(o.references) > 1 {
+		return core.Errorf(core.ErrInvalid, "--reference-name applies to a single --reference, got %d", len(o.references))
+	}
+	var opts []trove.RefOption
+	if o.refName != "" {
+		opts = append(opts, trove.RefName(o.refName))
+	}
+	if o.noChecksum {
+		opts = append(opts, trove.NoChecksum())
+	}
+	if o.maxSet {
+		opts = append(opts, trove.MaxObjects(o.maxObjects))
+	}
+	for _, uri := range o.references {
+		if err := a.AddReference(uri, opts...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
-	if _, err := os.Stat(o.path); err != nil {
-		return core.Errorf(core.ErrNotFound, "%v", err)
+	if o.path == "" && len(o.references) == 0 {
+		return core.Errorf(core.ErrInvalid, "nothing to log: give a PATH, one or more --reference URI, or both")
+	}
+	if o.path != "" {
+		if _, err := os.Stat(o.path); err != nil {
+			return core.Errorf(core.ErrNotFound, "%v", err)
+		}
 	}
 	if o.name == "" {
+		if o.path == "" {
+			return core.Errorf(core.ErrInvalid, "-n NAME is required when only references are logged")
+		}
 		abs, _ := filepath.Abs(o.path)
 		o.name = filepath.Base(abs)
 	}
@@ -123,8 +192,14 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 			}
 		}
 	}
-	a, err := artifactFromPath(o.name, o.typ, o.path)
-	if err != nil {
+	a := trove.NewArtifact(o.name, o.typ)
+	if o.path != "" {
+		var err error
+		if a, err = artifactFromPath(o.name, o.typ, o.path); err != nil {
+			return err
+		}
+	}
+	if err := addReferences(a, o); err != nil {
 		return err
 	}
 	a.Description, a.Metadata = o.desc, md
@@ -178,7 +253,10 @@ func newGetCmd(g *globals, sc *scope) *cobra.Command {
 		Short: "Download an artifact version",
 		Long: `Download the files of a version into --root (default ./artifacts/NAME:vN). Files
 already present with the right content are kept; every downloaded byte is
-verified. The last line of stdout is the directory.`,
+verified. References are fetched from where they are, with the credentials of
+the environment, as they were logged (S3 and GCS objects at their recorded
+version); one that changed and cannot be pinned is an error naming the entry.
+The last line of stdout is the directory.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

@@ -27,6 +27,42 @@ func (e Entry) Validate() error {
 	if e.Size < 0 {
 		return Errorf(ErrInvalid, "entry %q has a negative size", e.Path)
 	}
+	return e.validateRef()
+}
+
+// Bounds of a reference entry's fields.
+const (
+	maxRefLen      = 4096
+	maxExtraFields = 16
+	maxExtraKey    = 64
+	maxExtraValue  = 1024
+)
+
+// refSchemes are the URI schemes a reference entry may have.
+var refSchemes = map[string]bool{"http": true, "https": true, "s3": true, "gs": true, "file": true}
+
+func (e Entry) validateRef() error {
+	if e.Ref == "" {
+		if len(e.Extra) > 0 {
+			return Errorf(ErrInvalid, "entry %q has reference details but no reference", e.Path)
+		}
+		return nil
+	}
+	if len(e.Ref) > maxRefLen {
+		return Errorf(ErrInvalid, "entry %q: reference longer than %d bytes", e.Path, maxRefLen)
+	}
+	scheme, _, ok := strings.Cut(e.Ref, "://")
+	if !ok || !refSchemes[strings.ToLower(scheme)] {
+		return Errorf(ErrInvalid, "entry %q: reference %.100q is not an http, https, s3, gs or file URI", e.Path, e.Ref)
+	}
+	if len(e.Extra) > maxExtraFields {
+		return Errorf(ErrInvalid, "entry %q: more than %d reference details", e.Path, maxExtraFields)
+	}
+	for k, v := range e.Extra {
+		if k == "" || len(k) > maxExtraKey || len(v) > maxExtraValue {
+			return Errorf(ErrInvalid, "entry %q: reference detail %.70q too long or empty", e.Path, k)
+		}
+	}
 	return nil
 }
 
@@ -111,6 +147,19 @@ func (m Manifest) Digest() Digest {
 		binary.BigEndian.PutUint64(n[:], uint64(len(d)))
 		h.Write(n[:])
 		h.Write([]byte(d))
+		if e.Ref != "" {
+			// A reference differs from a stored file of the same bytes
+			// (file:// entries carry content digests) and from a reference
+			// to the same bytes elsewhere. The field starts with an empty
+			// "path", which no real entry has, so it cannot be mistaken
+			// for the next entry; manifests without references keep the
+			// digests they always had.
+			binary.BigEndian.PutUint64(n[:], 0)
+			h.Write(n[:])
+			binary.BigEndian.PutUint64(n[:], uint64(len(e.Ref)))
+			h.Write(n[:])
+			h.Write([]byte(e.Ref))
+		}
 	}
 	return DigestFromHash(h)
 }

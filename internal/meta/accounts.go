@@ -581,7 +581,7 @@ func (s *Store) DigestProjects(ctx context.Context, d core.Digest, limit int) ([
 			JOIN collections c ON c.id = v.collection_id
 			JOIN projects p ON p.id = c.project_id
 			JOIN entities en ON en.id = p.entity_id
-			WHERE e.digest = ? AND v.state = 'committed'
+			WHERE e.digest = ? AND e.ref = '' AND v.state = 'committed'
 			ORDER BY en.name, p.name LIMIT ?`, d.String(), limit)
 		if err != nil {
 			return err

@@ -13,7 +13,7 @@ import (
 func (s *Store) SizeKnown(ctx context.Context, size int64) (bool, error) {
 	var one int
 	err := s.readOne(ctx, func(q q) error {
-		err := q.queryRow(ctx, `SELECT 1 FROM entries WHERE size = ? LIMIT 1`, size).Scan(&one)
+		err := q.queryRow(ctx, `SELECT 1 FROM entries WHERE size = ? AND ref = '' LIMIT 1`, size).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			one = 0
 			return nil

@@ -109,6 +109,11 @@ func (s *Store) ReferableDigests(ctx context.Context, user string, ds []core.Dig
 // on the digest (uploads' primary key, entries_by_digest), so the cost grows
 // with the digests asked about and the entries sharing each, never with the
 // size of the store.
+//
+// Only stored entries (an empty ref) count. A reference entry's digest names an
+// object outside the store (refs); the server never checks it, so a client
+// can put any digest there — someone else's blob digest included. Counting
+// it would let anyone read any blob whose digest they know.
 const readableWhere = `
 	EXISTS (SELECT 1 FROM uploads up JOIN me ON up.user_id = me.uid
 		WHERE up.digest = ds.digest AND up.verified)
@@ -116,13 +121,14 @@ const readableWhere = `
 		JOIN versions v ON v.id = e.version_id
 		JOIN collections c ON c.id = v.collection_id
 		JOIN projects p ON p.id = c.project_id
-		WHERE e.digest = ds.digest AND v.state = 'committed'
+		WHERE e.digest = ds.digest AND e.ref = '' AND v.state = 'committed'
 		AND (p.public OR p.entity_id IN (SELECT id FROM mine)))`
 
-// unclaimedWhere is the condition that no version holds ds.digest and no
-// user but me has a record of it.
+// unclaimedWhere is the condition that no version holds ds.digest as a
+// stored file and no user but me has a record of it. Reference entries do
+// not hold blobs, so they neither claim one nor make it readable.
 const unclaimedWhere = `
-	(NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = ds.digest)
+	(NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = ds.digest AND e.ref = '')
 	AND NOT EXISTS (SELECT 1 FROM uploads o
 		WHERE o.digest = ds.digest AND o.user_id NOT IN (SELECT uid FROM me)))`
 
