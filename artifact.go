@@ -27,6 +27,11 @@ type Artifact struct {
 	paths map[string]string // entry path → where it came from, to refuse duplicates
 	dirs  []string          // directories added, whose stat cache entries to preload
 
+	// inherited are the entries of the version a draft started from
+	// (NewDraft, in draft.go), and base names that version.
+	inherited []core.Entry
+	base      string
+
 	// manifest is set once the artifact has been logged: it is final from
 	// then on, and logging or using it again reuses the manifest.
 	manifest *core.Manifest

@@ -193,3 +193,68 @@ func Example_mnistLineage() {
 	// preprocess jumping-monkey-1 -> dataset mnist_dataset:v0
 	// train_model vague-morning-5 -> model mnist_model:v0
 }
+
+// A new version from the last one: replace a file, remove a folder and add
+// a file. Only the new files are read and stored; the rest is inherited by
+// digest, so the files of v0 need not be on disk any more.
+func ExampleVersion_NewDraft() {
+	ctx := context.Background()
+	opts, work, cleanup := scratch()
+	defer cleanup()
+	client, err := trove.Open(ctx, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	run, err := client.StartRun(ctx, trove.RunOptions{JobType: "preprocess"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer run.Finish(ctx)
+
+	writeFile(filepath.Join(work, "data", "train.csv"), "x,y\n1,2\n")
+	writeFile(filepath.Join(work, "data", "test.csv"), "x,y\n3,4\n")
+	writeFile(filepath.Join(work, "data", "raw", "dump.bin"), "raw bytes")
+	ds := trove.NewArtifact("bike-dataset", "dataset")
+	ds.AddDir(filepath.Join(work, "data"))
+	v0, err := run.LogArtifact(ctx, ds)
+	if err != nil {
+		log.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(work, "data"))
+
+	draft, err := v0.NewDraft(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	writeFile(filepath.Join(work, "train-fixed.csv"), "x,y\n1,2\n5,6\n")
+	if err := draft.AddFile(filepath.Join(work, "train-fixed.csv"), "train.csv"); err != nil {
+		log.Fatal(err) // replaces the inherited train.csv
+	}
+	if err := draft.Remove("raw"); err != nil {
+		log.Fatal(err)
+	}
+	f, err := draft.NewFile("README.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintln(f, "bike rentals, cleaned")
+	f.Close()
+	v1, err := run.LogArtifact(ctx, draft)
+	if err != nil {
+		log.Fatal(err)
+	}
+	files, err := v1.Files(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(v1.Label(), v1.Aliases)
+	for _, e := range files {
+		fmt.Println(e.Path, e.Size)
+	}
+	// Output:
+	// v1 [latest]
+	// README.txt 22
+	// test.csv 8
+	// train.csv 12
+}

@@ -152,7 +152,7 @@ func (c *Client) buildManifest(ctx context.Context, a *Artifact) (core.Manifest,
 			return core.Manifest{}, err
 		}
 	}
-	return core.NewManifest(append(entries, refEntries...))
+	return core.NewManifest(a.withInherited(append(entries, refEntries...)))
 }
 
 // refParallelism bounds how many references are listed at once.
@@ -298,13 +298,14 @@ func (c *Client) upload(ctx context.Context, a *Artifact, m core.Manifest, missi
 	}
 	srcs := make(map[core.Digest]source)
 	for _, e := range m.Entries() {
-		if _, ok := srcs[e.Digest]; !ok && e.Ref == "" {
+		// Inherited entries of a draft have no local file.
+		if _, ok := srcs[e.Digest]; !ok && e.Ref == "" && byEntry[e.Path] != "" {
 			srcs[e.Digest] = source{byEntry[e.Path], e.Size}
 		}
 	}
 	for _, d := range missing {
 		if srcs[d].path == "" {
-			return core.Errorf(core.ErrInvalid, "the store asks for blob %s, which is not in the artifact", d)
+			return a.unknownBlob(d)
 		}
 	}
 	var total int64
