@@ -1,10 +1,8 @@
 package web
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,40 +30,9 @@ func TestVitest(t *testing.T) {
 	// find installed.
 	cmd := exec.CommandContext(ctx, node, filepath.Join("node_modules", "vitest", "vitest.mjs"), "run")
 	cmd.Env = append(os.Environ(), "CI=1", "NO_COLOR=1", "FORCE_COLOR=0")
-	if err := runLogged(t, cmd); err != nil {
+	if err := testenv.RunLogged(t, cmd); err != nil {
 		t.Fatalf("vitest: %v", err)
 	}
-}
-
-// runLogged runs cmd in a process group of its own, its output streamed
-// line by line into the test log; when its context ends the whole group
-// (node and whatever it started) is killed.
-func runLogged(t *testing.T, cmd *exec.Cmd) error {
-	t.Helper()
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			t.Log(sc.Text())
-		}
-		io.Copy(io.Discard, pr) // a line too long for the scanner
-	}()
-	err := cmd.Start()
-	if err == nil {
-		err = cmd.Wait()
-		// Whatever the command left running in its group goes too.
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	pw.Close()
-	<-done
-	return err
 }
 
 // get serves one request with Handler.

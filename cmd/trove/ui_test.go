@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,7 +52,7 @@ func TestUIEndToEnd(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"TROVE_URL="+s.url, "TROVE_KEY="+adminKey(t, data), "TROVE_SCREENSHOTS="+shots, "NO_COLOR=1")
 	start := time.Now()
-	if err := runLogged(t, cmd); err != nil {
+	if err := testenv.RunLogged(t, cmd); err != nil {
 		t.Fatalf("web/e2e/run.mjs: %v (screenshots in %s)\nlast lines of the server's log:\n%s", err, shots, lastLines(s.stderr.String(), 40))
 	}
 	t.Logf("web/e2e/run.mjs passed in %s; screenshots in %s", time.Since(start).Round(time.Millisecond), shots)
@@ -68,35 +65,4 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// runLogged runs cmd in a process group of its own, its output streamed
-// line by line into the test log; when its context ends the whole group
-// (node and the Chromium it started) is killed.
-func runLogged(t *testing.T, cmd *exec.Cmd) error {
-	t.Helper()
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			t.Log(sc.Text())
-		}
-		io.Copy(io.Discard, pr) // after a line too long for the scanner
-	}()
-	err := cmd.Start()
-	if err == nil {
-		err = cmd.Wait()
-		// Whatever the command left running in its group goes too.
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	pw.Close()
-	<-done
-	return err
 }
