@@ -82,6 +82,13 @@ type Version struct {
 	State       VersionState    `json:"state"`
 	CreatedAt   time.Time       `json:"created_at"`
 	CreatedBy   string          `json:"created_by"` // id of the run that first logged it, "" when none
+	// Source is, for a version linked into a registry collection, the
+	// fully qualified version it links ("entity/project/name:vN"); "" for
+	// a version that holds its own manifest.
+	Source string `json:"source,omitempty"`
+	// ExpiresAt is when a version with a time-to-live expires (created_at
+	// + ttl); nil for a version that never expires.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // Label returns "vN".
