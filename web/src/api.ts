@@ -41,6 +41,16 @@ export interface Version {
   state: string;
   created_at: string;
   created_by: string; // id of the run that first logged it, "" when none
+  source?: string; // a registry link's source version, "entity/project/name:vN"; absent otherwise
+}
+
+/** A registry: organisation-wide collections (entity "registry", project = its name) of links. */
+export interface Registry {
+  name: string;
+  types: string[]; // the artifact types it accepts
+  protected_aliases: string[]; // aliases only a registry admin may set or move
+  collection_count: number;
+  created_at: string;
 }
 
 export interface Entry {
@@ -201,6 +211,16 @@ export const api = {
     get<Lineage>(`/runs/${seg(id)}/lineage${lineageQuery(direction, depth)}`),
 
   typeGraph: (entity: string, project: string) => get<TypeGraph>(`${projectPath(entity, project)}/types`),
+
+  // Registries: each is the project registry/NAME, so its collections and
+  // versions are read with the endpoints above.
+  registries: () =>
+    get<Registry[] | null>("/registries").then((list) =>
+      (list ?? []).map((r) => ({ ...r, types: r.types ?? [], protected_aliases: r.protected_aliases ?? [] })),
+    ),
+  /** The links of a (source) version into registries; [] when none. */
+  versionLinks: (entity: string, project: string, name: string, version: string) =>
+    get<Version[] | null>(`${versionPath(entity, project, name, version)}/links`).then((list) => list ?? []),
 };
 
 /** Parses a lineage artifact node id, "artifact:entity/project/name:vN". */

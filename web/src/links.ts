@@ -11,6 +11,13 @@
 //   /:entity/:project/runs                              runs
 //   /:entity/:project/runs/:id                          a run (tab: /lineage)
 //   /:entity/:project/types                             the type graph
+//   /registries                                         registries
+//   /registries/:registry                               a registry's collections
+//
+// A registry's collections and versions are those of the project
+// registry/:registry (the reserved entity "registry"), at the paths above:
+// /registry/model/artifacts/model/X/v0. /registry/:registry shows the
+// registry's page too.
 
 const seg = encodeURIComponent;
 
@@ -29,4 +36,6 @@ export const links = {
   run: (entity: string, project: string, id: string, tab: "" | "lineage" = "") =>
     `/${seg(entity)}/${seg(project)}/runs/${seg(id)}${tab ? `/${tab}` : ""}`,
   types: (entity: string, project: string) => `/${seg(entity)}/${seg(project)}/types`,
+  registries: () => "/registries",
+  registry: (registry: string) => `/registries/${seg(registry)}`,
 };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { links } from "./links";
-import { match, nextPath } from "./router";
+import { match, nextPath, registryCrumbs, routeView } from "./router";
 
 describe("match", () => {
   test.each([
@@ -21,6 +21,13 @@ describe("match", () => {
     ["/admin/mnist/artifacts/model/mnist_model/v0/other", "notfound", {}],
     ["/admin/mnist/nothing", "notfound", {}],
     ["/admin/mnist/runs/%E0%A4%A", "notfound", {}], // malformed escape
+    ["/registries", "registries", {}],
+    ["/registries/", "registries", {}],
+    ["/registries/model", "registry", { registry: "model" }],
+    ["/registries/my%20reg", "registry", { registry: "my reg" }],
+    ["/registries/model/x", "notfound", {}],
+    ["/registry/model", "project", { entity: "registry", project: "model" }],
+    ["/registry/model/artifacts/model/Zoo_Classifier_Models/v0/lineage", "version", { entity: "registry", project: "model", type: "model", name: "Zoo_Classifier_Models", version: "v0", tab: "lineage" }],
   ])("%s → %s", (path, name, params) => {
     const m = match(path);
     expect(m.name).toBe(name);
@@ -44,6 +51,8 @@ describe("match", () => {
     expect(match(links.artifacts(e, p, t).split("#")[0]).name).toBe("artifacts");
     expect(match(links.projects()).name).toBe("projects");
     expect(match(links.signIn("/x").split("?")[0]).name).toBe("signin");
+    expect(match(links.registries())).toEqual({ name: "registries", params: {} });
+    expect(match(links.registry("a b/c"))).toEqual({ name: "registry", params: { registry: "a b/c" } });
   });
 });
 
@@ -59,5 +68,44 @@ describe("nextPath", () => {
     ["?next=%2Fsignin%3Fnext%3D%2F", "/"],
   ])("%s → %s", (search, want) => {
     expect(nextPath(search)).toBe(want);
+  });
+});
+
+describe("routeView: registries", () => {
+  const view = (path: string) => routeView(match(path), "");
+  const labels = (path: string) => view(path).crumbs.map((c) => c.label);
+
+  test("the top navigation's active entry", () => {
+    expect(view("/").nav).toBe("projects");
+    expect(view("/admin/zoo/artifacts").nav).toBe("projects");
+    expect(view("/admin/zoo/artifacts/model/m/v0").nav).toBe("projects");
+    expect(view("/registries").nav).toBe("registries");
+    expect(view("/registries/model").nav).toBe("registries");
+    expect(view("/registry/model/artifacts/model/X").nav).toBe("registries");
+    expect(view("/nothing/at/all/here/x/y/z").nav).toBe("projects");
+  });
+
+  test("breadcrumbs say Registries / model / collection / version, not registry / model", () => {
+    expect(labels("/registries")).toEqual(["Registries"]);
+    expect(labels("/registries/model")).toEqual(["Registries", "model"]);
+    expect(labels("/registry/model")).toEqual(["Registries", "model"]);
+    expect(labels("/registry/model/artifacts")).toEqual(["Registries", "model"]);
+    expect(labels("/registry/model/artifacts/model/Zoo_Classifier_Models")).toEqual(["Registries", "model", "Zoo_Classifier_Models"]);
+    expect(labels("/registry/model/artifacts/model/Zoo_Classifier_Models/v0/lineage")).toEqual(["Registries", "model", "Zoo_Classifier_Models", "v0"]);
+    const v = view("/registry/model/artifacts/model/Zoo_Classifier_Models/v0");
+    expect(v.crumbs.map((c) => c.href)).toEqual(["/registries", "/registries/model", "/registry/model/artifacts/model/Zoo_Classifier_Models", undefined]);
+    expect(v.registry).toBe("model");
+    expect(v.project).toBeUndefined();
+    expect(v.title).toBe("Zoo_Classifier_Models:v0 · model · Registries");
+    // An ordinary project keeps its crumbs and bar.
+    const o = view("/admin/zoo/artifacts/model/zoo-ylbchv20/v0");
+    expect(o.crumbs.map((c) => c.label)).toEqual(["admin", "zoo", "Artifacts", "model", "zoo-ylbchv20", "v0"]);
+    expect(o.project).toEqual({ entity: "admin", project: "zoo", section: "artifacts" });
+    expect(o.registry).toBeUndefined();
+  });
+
+  test("registryCrumbs: the registry is a link unless it is the page", () => {
+    expect(registryCrumbs("m")).toEqual([{ label: "Registries", href: "/registries" }, { label: "m", href: "/registries/m" }]);
+    expect(registryCrumbs("m", true)[1].href).toBeUndefined();
   });
 });

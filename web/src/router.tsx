@@ -8,10 +8,13 @@ import { Artifacts } from "./pages/Artifacts";
 import { CollectionPage } from "./pages/Collection";
 import { NotFound } from "./pages/NotFound";
 import { Projects } from "./pages/Projects";
+import { Registries } from "./pages/Registries";
+import { RegistryPage } from "./pages/Registry";
 import { RunPage } from "./pages/Run";
 import { Runs } from "./pages/Runs";
 import { TypesPage } from "./pages/Types";
 import { VersionPage } from "./pages/Version";
+import { isRegistryEntity } from "./registry";
 
 export type RouteName =
   | "signin"
@@ -23,6 +26,8 @@ export type RouteName =
   | "runs"
   | "run"
   | "types"
+  | "registries"
+  | "registry"
   | "notfound";
 
 export interface Match {
@@ -34,6 +39,9 @@ const P = "([^/]+)";
 const table: [RouteName, RegExp, string[]][] = [
   ["signin", /^\/signin\/?$/, []],
   ["projects", /^\/$/, []],
+  // Before "project": /registries/model is a registry, not a project of an entity "registries".
+  ["registries", /^\/registries\/?$/, []],
+  ["registry", new RegExp(`^/registries/${P}/?$`), ["registry"]],
   ["project", new RegExp(`^/${P}/${P}/?$`), ["entity", "project"]],
   // /:e/:p/artifacts/:type is the artifacts page opened at that type's section.
   ["artifacts", new RegExp(`^/${P}/${P}/artifacts(?:/${P})?/?$`), ["entity", "project", "type"]],
@@ -87,13 +95,31 @@ export interface RouteView {
   element: ReactNode;
   crumbs: Crumb[];
   title: string;
+  nav: "projects" | "registries"; // the active entry of the top navigation
   project?: { entity: string; project: string; section: "artifacts" | "runs" | "types" };
+  registry?: string; // a registry's pages show its bar instead of a project's
   wide?: boolean; // full-width pages (graphs)
+}
+
+/** The breadcrumbs of a registry's page: Registries / NAME. */
+export function registryCrumbs(registry: string, here = false): Crumb[] {
+  return [
+    { label: "Registries", href: links.registries() },
+    { label: registry, href: here ? undefined : links.registry(registry) },
+  ];
 }
 
 /** The page of a match (not the sign-in page, which App renders itself). */
 export function routeView(m: Match, search: string): RouteView {
+  const v = pageView(m, search);
+  const e = m.params.entity ?? "";
+  if (m.name === "registries" || m.name === "registry" || isRegistryEntity(e)) return { ...v, nav: "registries" };
+  return { ...v, nav: "projects" };
+}
+
+function pageView(m: Match, search: string): Omit<RouteView, "nav"> {
   const { entity: e = "", project: p = "" } = m.params;
+  const reg = isRegistryEntity(e) && p !== "";
   const projectCrumbs = (section: "artifacts" | "runs" | "types"): Crumb[] => [
     { label: e, href: links.projects() },
     { label: p, href: links.artifacts(e, p) },
@@ -102,8 +128,16 @@ export function routeView(m: Match, search: string): RouteView {
   switch (m.name) {
     case "projects":
       return { element: <Projects />, crumbs: [{ label: "Projects" }], title: "Projects" };
+    case "registries":
+      return { element: <Registries />, crumbs: [{ label: "Registries" }], title: "Registries" };
+    case "registry": {
+      const r = m.params.registry;
+      return { element: <RegistryPage key={r} registry={r} />, crumbs: registryCrumbs(r, true), title: `${r} · Registries`, registry: r };
+    }
     case "project":
     case "artifacts":
+      // registry/NAME is a registry: its page, at either address.
+      if (reg) return { element: <RegistryPage key={p} registry={p} />, crumbs: registryCrumbs(p, true), title: `${p} · Registries`, registry: p };
       return {
         element: <Artifacts key={`${e}/${p}`} entity={e} project={p} focusType={m.params.type ?? ""} />,
         crumbs: projectCrumbs("artifacts"),
@@ -112,6 +146,13 @@ export function routeView(m: Match, search: string): RouteView {
       };
     case "collection": {
       const { type, name } = m.params;
+      if (reg)
+        return {
+          element: <CollectionPage key={`${e}/${p}/${name}`} entity={e} project={p} type={type} name={name} />,
+          crumbs: [...registryCrumbs(p), { label: name, mono: true }],
+          title: `${name} · ${p} · Registries`,
+          registry: p,
+        };
       return {
         element: <CollectionPage key={`${e}/${p}/${name}`} entity={e} project={p} type={type} name={name} />,
         crumbs: [...projectCrumbs("artifacts"), { label: type, href: links.artifacts(e, p, type) }, { label: name, mono: true }],
@@ -122,6 +163,14 @@ export function routeView(m: Match, search: string): RouteView {
     case "version": {
       const { type, name, version } = m.params;
       const tab = (m.params.tab || "overview") as "overview" | "files" | "lineage";
+      if (reg)
+        return {
+          element: <VersionPage key={`${e}/${p}/${name}/${version}`} entity={e} project={p} type={type} name={name} version={version} tab={tab} />,
+          crumbs: [...registryCrumbs(p), { label: name, href: links.collection(e, p, type, name), mono: true }, { label: version, mono: true }],
+          title: `${name}:${version} · ${p} · Registries`,
+          registry: p,
+          wide: true,
+        };
       return {
         element: <VersionPage key={`${e}/${p}/${name}/${version}`} entity={e} project={p} type={type} name={name} version={version} tab={tab} />,
         crumbs: [

@@ -6,6 +6,7 @@ import type { Run, Version } from "../api";
 import { formatSize } from "../format";
 import { links } from "../links";
 import { Link } from "../nav";
+import { parseVersionRef } from "../registry";
 import { StateBadge } from "./Badge";
 
 /**
@@ -57,5 +58,21 @@ export function VersionLink({ v, here }: { v: Version; here?: { entity: string; 
       ))}
       <span className="muted">{formatSize(v.size)}</span>
     </span>
+  );
+}
+
+/**
+ * A registry link's source, "entity/project/name:vN", as a link to the
+ * source version's page (the type is the link's: a link keeps its source's).
+ * An unparsable reference is shown as text.
+ */
+export function SourceLink({ source, type, testid = "source-link" }: { source: string; type: string; testid?: string }) {
+  const ref = parseVersionRef(source);
+  if (!ref) return <span className="mono">{source}</span>;
+  return (
+    <Link href={links.version(ref.entity, ref.project, type, ref.name, ref.version)} data-testid={testid} className="strong-link mono">
+      <span className="muted">{`${ref.entity}/${ref.project}/`}</span>
+      {ref.name}:{ref.version}
+    </Link>
   );
 }

@@ -94,3 +94,25 @@ export const SearchIcon = (p: P) => (
     <path d="M10.25 10.25 13.5 13.5" />
   </svg>
 );
+
+export const LockIcon = (p: P) => (
+  <svg {...base(p)}>
+    <rect x="3.25" y="7" width="9.5" height="7" rx="1.5" />
+    <path d="M5.25 7V5a2.75 2.75 0 015.5 0v2" />
+  </svg>
+);
+
+/** A registry: a shelf of collections. */
+export const RegistryIcon = (p: P) => (
+  <svg {...base(p)}>
+    <rect x="2" y="2.25" width="12" height="3.5" rx="1" />
+    <path d="M3 5.75v7a1 1 0 001 1h8a1 1 0 001-1v-7" />
+    <path d="M6.5 8.75h3" />
+  </svg>
+);
+
+export const FolderStackIcon = (p: P) => (
+  <svg {...base(p)}>
+    <path d="M2 4.5c0-.55.45-1 1-1h2.9l1.3 1.4H13c.55 0 1 .45 1 1v6.1c0 .55-.45 1-1 1H3c-.55 0-1-.45-1-1z" />
+  </svg>
+);

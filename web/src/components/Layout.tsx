@@ -5,7 +5,7 @@ import { useState } from "react";
 import { links } from "../links";
 import { Link } from "../nav";
 import type { Crumb, RouteView } from "../router";
-import { BoxIcon, GraphIcon, LogoMark, PlayIcon } from "./Icons";
+import { BoxIcon, FolderStackIcon, GraphIcon, LogoMark, PlayIcon, RegistryIcon } from "./Icons";
 import { useSession } from "./session";
 
 export function Shell({ view }: { view: RouteView }) {
@@ -14,8 +14,9 @@ export function Shell({ view }: { view: RouteView }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <Header crumbs={view.crumbs} />
+      <Header crumbs={view.crumbs} nav={view.nav} />
       {view.project && <ProjectBar {...view.project} />}
+      {view.registry && <RegistryBar registry={view.registry} />}
       <main id="main" className={`main${view.wide ? " wide" : ""}`} tabIndex={-1}>
         {view.element}
       </main>
@@ -23,13 +24,31 @@ export function Shell({ view }: { view: RouteView }) {
   );
 }
 
-function Header({ crumbs }: { crumbs: Crumb[] }) {
+function Header({ crumbs, nav }: { crumbs: Crumb[]; nav: RouteView["nav"] }) {
+  const items = [
+    { id: "projects", label: "Projects", href: links.projects(), icon: <FolderStackIcon /> },
+    { id: "registries", label: "Registries", href: links.registries(), icon: <RegistryIcon /> },
+  ] as const;
   return (
     <header className="header">
       <Link href={links.projects()} className="brand" aria-label="Trove: projects">
         <LogoMark />
         <span>Trove</span>
       </Link>
+      <nav className="top-nav" aria-label="Main">
+        {items.map((it) => (
+          <Link
+            key={it.id}
+            href={it.href}
+            className={`top-nav-item${nav === it.id ? " active" : ""}`}
+            aria-current={nav === it.id ? "true" : undefined}
+            data-testid={`topnav-${it.id}`}
+          >
+            {it.icon}
+            {it.label}
+          </Link>
+        ))}
+      </nav>
       <nav className="crumbs" aria-label="Breadcrumbs">
         <ol>
           {crumbs.map((c, i) => (
@@ -116,6 +135,28 @@ function ProjectBar({ entity, project, section }: { entity: string; project: str
             {it.label}
           </Link>
         ))}
+      </nav>
+    </div>
+  );
+}
+
+/** The bar of a registry's pages, in place of a project's. */
+function RegistryBar({ registry }: { registry: string }) {
+  return (
+    <div className="project-bar registry-bar" data-testid="registry-bar">
+      <div className="project-title">
+        <RegistryIcon className="registry-bar-icon" />
+        <Link href={links.registries()} className="muted">
+          Registry
+        </Link>
+        <span className="sep">/</span>
+        <span>{registry}</span>
+      </div>
+      <nav className="project-nav" aria-label="Registry">
+        <Link href={links.registry(registry)} className="project-nav-item active" data-testid="nav-collections">
+          <BoxIcon />
+          Collections
+        </Link>
       </nav>
     </div>
   );

@@ -47,7 +47,9 @@ import { Preview } from "./Preview";
 import { ActionsContext, createSelection, useSelected, type LineageActions, type SelectionStore } from "./selection";
 
 export type LineageStart =
-  | { kind: "artifact"; entity: string; project: string; name: string; version: string }
+  // focus: the node to centre on when it is not the version's own, as for a
+  // registry link, whose lineage is its source's graph (focus: the source).
+  | { kind: "artifact"; entity: string; project: string; name: string; version: string; focus?: string }
   | { kind: "run"; id: string };
 
 declare global {
@@ -94,6 +96,7 @@ function startID(start: LineageStart): string {
 function focusID(lineage: Lineage, start: LineageStart): string {
   const id = startID(start);
   if (start.kind === "run" || lineage.nodes.some((n) => n.id === id)) return id;
+  if (start.focus && lineage.nodes.some((n) => n.id === start.focus)) return start.focus;
   const prefix = `artifact:${start.entity}/${start.project}/${start.name}:`;
   const byAlias = lineage.nodes.find((n) => n.id.startsWith(prefix) && (n.aliases ?? []).includes(start.version));
   return byAlias?.id ?? id;

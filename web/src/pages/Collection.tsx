@@ -1,25 +1,34 @@
 // A collection: its versions, newest first, with aliases, digest, size and
-// file count, each linking to its version page.
+// file count, each linking to its version page. In a registry (entity
+// "registry"), each version is a link: its source is shown, and the
+// registry's protected aliases carry a lock.
 
 import { api } from "../api";
 import { AliasBadges, TypeBadge } from "../components/Badge";
 import { Digest } from "../components/Copy";
+import { SourceLink } from "../components/Fields";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { Time } from "../components/Time";
 import { useAsync } from "../components/useAsync";
+import { useRegistry } from "../components/useRegistry";
 import { formatBytesExact, formatSize, plural } from "../format";
 import { links } from "../links";
 import { Link } from "../nav";
+import { isRegistryEntity } from "../registry";
 
 export function CollectionPage({ entity, project, type, name }: { entity: string; project: string; type: string; name: string }) {
   const versions = useAsync(() => api.versions(entity, project, name), [entity, project, name]);
   const list = versions.status === "ready" ? [...versions.data].sort((a, b) => b.index - a.index) : [];
   const realType = list[0]?.type ?? type;
+  const inRegistry = isRegistryEntity(entity);
+  const reg = useRegistry(project, inRegistry);
+  const protectedAliases = reg.status === "ready" ? reg.data?.protected_aliases : undefined;
   return (
     <div className="page">
       <div className="page-head">
         <div>
           <div className="eyebrow">
+            {inRegistry && <span className="badge subtle">Registry collection</span>}
             <TypeBadge type={realType} />
           </div>
           <h1 className="mono">{name}</h1>
@@ -46,6 +55,7 @@ export function CollectionPage({ entity, project, type, name }: { entity: string
               <tr>
                 <th scope="col">Version</th>
                 <th scope="col">Aliases</th>
+                {inRegistry && <th scope="col">Source</th>}
                 <th scope="col">Digest</th>
                 <th scope="col" className="num">
                   Size
@@ -70,8 +80,13 @@ export function CollectionPage({ entity, project, type, name }: { entity: string
                       </Link>
                     </td>
                     <td>
-                      <AliasBadges aliases={v.aliases} />
+                      <AliasBadges aliases={v.aliases} protectedAliases={protectedAliases} />
                     </td>
+                    {inRegistry && (
+                      <td data-testid="version-source" data-value={v.source ?? ""}>
+                        {v.source ? <SourceLink source={v.source} type={v.type} /> : <span className="muted">—</span>}
+                      </td>
+                    )}
                     <td>
                       <Digest digest={v.digest} />
                     </td>

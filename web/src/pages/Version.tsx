@@ -1,21 +1,29 @@
 // A version: header with its full name, and tabs Overview | Files | Lineage,
 // each at its own URL (links.version(…, tab)).
+//
+// A registry link (entity "registry", "source" set) shows its source, linked,
+// and the registry's protected aliases with a lock; its Lineage tab is its
+// source's graph, centred on the source. An ordinary version lists the
+// registry links made of it ("Linked in").
 
 import { useState } from "react";
 import { api, type Entry, type Version } from "../api";
 import { AliasBadges, TypeBadge } from "../components/Badge";
 import { CopyButton, Digest } from "../components/Copy";
-import { Field, RunLink } from "../components/Fields";
+import { Field, RunLink, SourceLink } from "../components/Fields";
 import { FileTree } from "../components/FileTree";
+import { LinkIcon } from "../components/Icons";
 import { ObjectTable } from "../components/KeyValue";
 import { Lineage } from "../components/Lineage";
 import { ErrorBox, Loading } from "../components/Status";
 import { TabLinks } from "../components/Tabs";
 import { Time } from "../components/Time";
 import { useAsync } from "../components/useAsync";
+import { useRegistry } from "../components/useRegistry";
 import { formatBytesExact, formatSize } from "../format";
 import { links } from "../links";
 import { Link } from "../nav";
+import { artifactNodeID, isRegistryEntity, parseVersionRef, versionRef } from "../registry";
 
 type Tab = "overview" | "files" | "lineage";
 
@@ -29,6 +37,9 @@ export function VersionPage(props: { entity: string; project: string; type: stri
     () => (filesWanted ? api.manifest(entity, project, name, version) : Promise.resolve(null)),
     [entity, project, name, version, filesWanted],
   );
+  const inRegistry = isRegistryEntity(entity);
+  const reg = useRegistry(project, inRegistry);
+  const protectedAliases = reg.status === "ready" ? reg.data?.protected_aliases : undefined;
 
   if (v.status === "loading") return <Loading label="Loading version…" />;
   if (v.status === "error")
@@ -42,6 +53,7 @@ export function VersionPage(props: { entity: string; project: string; type: stri
   const vn = `v${ver.index}`;
   const fullName = `${ver.entity}/${ver.project}/${ver.name}:${vn}`;
   const href = (t: "" | "files" | "lineage") => links.version(entity, project, ver.type, name, vn, t);
+  const source = parseVersionRef(ver.source);
 
   return (
     <div className="page">
@@ -49,7 +61,7 @@ export function VersionPage(props: { entity: string; project: string; type: stri
         <div>
           <div className="eyebrow">
             <TypeBadge type={ver.type} />
-            <AliasBadges aliases={ver.aliases} empty="" />
+            <AliasBadges aliases={ver.aliases} empty="" protectedAliases={protectedAliases} />
           </div>
           <h1 className="mono">
             {ver.name}
@@ -58,6 +70,11 @@ export function VersionPage(props: { entity: string; project: string; type: stri
           <p className="muted full-name" data-testid="version-full-name">
             {fullName} <CopyButton text={fullName} label="Copy full name" />
           </p>
+          {ver.source && (
+            <p className="muted source-line" data-testid="version-source-line">
+              <LinkIcon /> Linked from <SourceLink source={ver.source} type={ver.type} testid="source-head-link" />
+            </p>
+          )}
         </div>
       </div>
       <TabLinks
@@ -70,7 +87,7 @@ export function VersionPage(props: { entity: string; project: string; type: stri
         ]}
       />
       <div className="tab-panel">
-        {tab === "overview" && <Overview ver={ver} fullName={fullName} />}
+        {tab === "overview" && <Overview ver={ver} fullName={fullName} protectedAliases={protectedAliases} />}
         {tab === "files" &&
           (manifest.status === "error" ? (
             <ErrorBox error={manifest.error} onRetry={manifest.reload} />
@@ -79,15 +96,35 @@ export function VersionPage(props: { entity: string; project: string; type: stri
           ) : (
             <Loading label="Loading files…" />
           ))}
-        {tab === "lineage" && <Lineage start={{ kind: "artifact", entity: ver.entity, project: ver.project, name: ver.name, version: vn }} />}
+        {tab === "lineage" && ver.source && (
+          <div className="source-note" data-testid="lineage-source-note">
+            <LinkIcon />
+            <span>
+              A registry link has no lineage of its own: this is the lineage of its source,{" "}
+              <SourceLink source={ver.source} type={ver.type} testid="lineage-source-link" />.
+            </span>
+          </div>
+        )}
+        {tab === "lineage" && (
+          <Lineage
+            start={{ kind: "artifact", entity: ver.entity, project: ver.project, name: ver.name, version: vn, focus: source ? artifactNodeID(source) : undefined }}
+          />
+        )}
       </div>
     </div>
   );
 }
 
-function Overview({ ver, fullName }: { ver: Version; fullName: string }) {
+function Overview({ ver, fullName, protectedAliases }: { ver: Version; fullName: string; protectedAliases?: string[] }) {
   const { entity, project, name } = ver;
   const vn = `v${ver.index}`;
+  // Links are made of source versions only: a registry's own versions have none.
+  const linkable = !isRegistryEntity(entity);
+  const linkedIn = useAsync(() => (linkable ? api.versionLinks(entity, project, name, vn) : Promise.resolve([])), [entity, project, name, vn, linkable]);
+  // The registries' protected aliases, to mark them on the links (none if this fails).
+  const hasLinks = linkedIn.status === "ready" && linkedIn.data.length > 0;
+  const regs = useAsync(() => (hasLinks ? api.registries().catch(() => []) : Promise.resolve([])), [hasLinks]);
+  const protectedIn = (registry: string) => (regs.status === "ready" ? regs.data.find((r) => r.name === registry)?.protected_aliases : undefined);
   const loggedBy = useAsync(() => api.loggedBy(entity, project, name, vn), [entity, project, name, vn]);
   const usedBy = useAsync(() => api.usedBy(entity, project, name, vn), [entity, project, name, vn]);
 
@@ -101,6 +138,11 @@ function Overview({ ver, fullName }: { ver: Version; fullName: string }) {
           <Field name="full_name" label="Full name" value={fullName}>
             <span className="mono">{fullName}</span>
           </Field>
+          {ver.source && (
+            <Field name="source" label="Source" value={ver.source}>
+              <SourceLink source={ver.source} type={ver.type} />
+            </Field>
+          )}
           <Field name="type" label="Type" value={ver.type}>
             <TypeBadge type={ver.type} />
           </Field>
@@ -108,7 +150,7 @@ function Overview({ ver, fullName }: { ver: Version; fullName: string }) {
             <Time t={ver.created_at} exact />
           </Field>
           <Field name="aliases" label="Aliases" value={ver.aliases.join(",")}>
-            <AliasBadges aliases={ver.aliases} />
+            <AliasBadges aliases={ver.aliases} protectedAliases={protectedAliases} />
           </Field>
           <Field name="description" label="Description" value={ver.description}>
             {ver.description ? <span className="prose">{ver.description}</span> : <span className="muted">No description</span>}
@@ -128,6 +170,31 @@ function Overview({ ver, fullName }: { ver: Version; fullName: string }) {
             {loggedBy.status === "error" && <span className="error-text">{loggedBy.error.message}</span>}
             {loggedBy.status === "ready" && (loggedBy.data ? <RunLink run={loggedBy.data} /> : <span className="muted">No run</span>)}
           </Field>
+          {linkable && (
+            <Field name="linked_in" label="Linked in" value={linkedIn.status === "ready" ? linkedIn.data.map(versionRef).join(",") : undefined}>
+              {linkedIn.status === "loading" && <span className="muted">Loading…</span>}
+              {linkedIn.status === "error" && <span className="error-text">{linkedIn.error.message}</span>}
+              {linkedIn.status === "ready" &&
+                (linkedIn.data.length === 0 ? (
+                  <span className="muted">Not linked in any registry</span>
+                ) : (
+                  <ul className="link-list">
+                    {linkedIn.data.map((l) => (
+                      <li key={versionRef(l)} className="version-link">
+                        <Link
+                          href={links.version(l.entity, l.project, l.type, l.name, `v${l.index}`)}
+                          className="strong-link mono"
+                          data-testid="linked-in-link"
+                        >
+                          {versionRef(l)}
+                        </Link>
+                        <AliasBadges aliases={l.aliases} empty="" protectedAliases={protectedIn(l.project)} />
+                      </li>
+                    ))}
+                  </ul>
+                ))}
+            </Field>
+          )}
           <Field name="used_by" label="Used by" value={usedBy.status === "ready" ? usedBy.data.map((r) => r.id).join(",") : undefined}>
             {usedBy.status === "loading" && <span className="muted">Loading…</span>}
             {usedBy.status === "error" && <span className="error-text">{usedBy.error.message}</span>}
