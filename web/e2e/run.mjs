@@ -6,10 +6,11 @@
 //
 // Scenarios: sign-in (cookie flags, CSRF), the pages (artifacts, collection,
 // version overview and files, runs, run), the type graph, the lineage
-// scenarios of lineage.mjs, a 100,000-file tree, sign-out. Every value the
-// pages show is compared with the API's answer (fetched with the bearer key,
-// not through the page). Fails fast: the first failed check stops the run
-// with a screenshot (failure-<step>.png) and exit code 1.
+// scenarios of lineage.mjs, the registry pages of registry.mjs, a
+// 100,000-file tree, sign-out. Every value the pages show is compared with
+// the API's answer (fetched with the bearer key, not through the page).
+// Fails fast: the first failed check stops the run with a screenshot
+// (failure-<step>.png) and exit code 1.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -473,6 +474,14 @@ async function lineage() {
   console.log("ok - lineage scenarios");
 }
 
+async function registry() {
+  const { registryScenarios } = await import("./registry.mjs");
+  current = "registry scenarios";
+  await registryScenarios({ page, baseURL, shot, assert });
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page during the registry scenarios");
+  console.log("ok - registry scenarios");
+}
+
 async function signOut() {
   await step("sign out: back to sign-in, and the old cookie no longer works", async () => {
     await page.goto(`${baseURL}/admin/mnist/artifacts`);
@@ -527,6 +536,7 @@ async function main() {
   await pages();
   await types();
   await lineage();
+  await registry();
   await bigTree();
   await signOut();
 }
