@@ -80,6 +80,7 @@ func TestWebIndexFallback(t *testing.T) {
 	for _, target := range []string{
 		"/", "/index.html", "/admin/mnist/artifacts", "/admin/mnist/artifacts/model/mnist_model/v0/lineage",
 		"/admin/zoo/runs/abc123?tab=lineage", "/a/b/../../admin", "/no.such.file",
+		"/registries", "/registries/model", "/registry/model/artifacts/model/Zoo_Classifier_Models/v0/lineage",
 	} {
 		w := get(t, http.MethodGet, target)
 		if w.Code != http.StatusOK {
