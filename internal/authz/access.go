@@ -64,6 +64,10 @@ func (c *checker) entityUncached(ctx context.Context, entity string) (Access, er
 		return Admin, nil
 	case c.p.User.Name != "" && entity == c.p.User.Name:
 		return Admin, nil
+	case c.p.User.Name != "" && entity == core.RegistryEntity:
+		// Registries are readable by every user; changes to them are
+		// checked by the guard (registry.go).
+		return Read, nil
 	}
 	// An entity that is neither this user nor a team it belongs to grants
 	// nothing; in particular an entity of kind "" (made by the embedded

@@ -19,6 +19,7 @@ type Store interface {
 	meta.Accounts
 	meta.Uploads
 	meta.Sessions
+	meta.RegistryAdmins
 }
 
 // Principal is the authenticated caller of a request.

@@ -148,6 +148,8 @@ type call struct {
 	// retried, when not nil, is set when the request was sent more than
 	// once (so a conflict may be the first try's doing).
 	retried *bool
+	// status, when not nil, is set to the status of a successful answer.
+	status *int
 }
 
 // do sends an API call, retrying as its retry mode allows, and decodes the
@@ -190,6 +192,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		// The answer is read whole before it is decoded (as the decoder
 		// would anyway), so that an answer cut off by a dying server can
 		// be asked for again.
+		if cl.status != nil {
+			*cl.status = resp.StatusCode
+		}
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {

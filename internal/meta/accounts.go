@@ -136,7 +136,8 @@ type Accounts interface {
 	// projects.
 	ProjectPublic(ctx context.Context, entity, project string) (bool, error)
 	// DigestProjects lists the projects (at most limit) that hold a
-	// committed version with an entry of digest d, by entity and project.
+	// committed version with an entry of digest d, by entity and project;
+	// a registry project holds the digests of the versions it links.
 	// core.ErrInvalid if limit < 1.
 	DigestProjects(ctx context.Context, d core.Digest, limit int) ([]ProjectKey, error)
 }
@@ -576,8 +577,10 @@ func (s *Store) DigestProjects(ctx context.Context, d core.Digest, limit int) ([
 	}
 	keys := []ProjectKey{}
 	err := s.readOne(ctx, func(q q) error {
+		// A registry link holds its source's entries: the registry
+		// project holds the digest too.
 		rows, err := q.query(ctx, `SELECT DISTINCT en.name, p.name FROM entries e
-			JOIN versions v ON v.id = e.version_id
+			JOIN versions v ON v.id = e.version_id OR v.source_id = e.version_id
 			JOIN collections c ON c.id = v.collection_id
 			JOIN projects p ON p.id = c.project_id
 			JOIN entities en ON en.id = p.entity_id

@@ -21,10 +21,13 @@ func (s *Store) AddInput(ctx context.Context, runID string, versionID int64, now
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(ctx, q, versionID); err != nil {
+		// A registry link has no edges of its own: using it uses its
+		// source, so the source's lineage shows the consumer.
+		content, err := contentID(ctx, q, versionID)
+		if err != nil {
 			return err
 		}
-		return addEdge(ctx, q, versionID, run, "input", now)
+		return addEdge(ctx, q, content, run, "input", now)
 	})
 }
 
@@ -45,11 +48,12 @@ func (s *Store) Consumers(ctx context.Context, versionID int64) ([]core.Run, err
 func (s *Store) versionRuns(ctx context.Context, versionID int64, versionEnd, runEnd, kind string) ([]core.Run, error) {
 	var runs []core.Run
 	err := s.read(ctx, func(q q) (err error) {
-		if err := checkVersion(ctx, q, versionID); err != nil {
+		content, err := contentID(ctx, q, versionID)
+		if err != nil {
 			return err
 		}
 		runs, err = queryRuns(ctx, q, runSelect+` FROM edges ed JOIN runs r ON r.node_id = ed.`+runEnd+runJoins+`
-			WHERE ed.`+versionEnd+` = ? AND ed.kind = ? ORDER BY ed.created_at, ed.id`, versionID, kind)
+			WHERE ed.`+versionEnd+` = ? AND ed.kind = ? ORDER BY ed.created_at, ed.id`, content, kind)
 		return err
 	})
 	return runs, err
@@ -138,8 +142,12 @@ func (s *Store) Lineage(ctx context.Context, lq LineageQuery) (core.Graph, error
 			if start, err = runNode(ctx, q, lq.RunID); err != nil {
 				return err
 			}
-		} else if err := checkVersion(ctx, q, start); err != nil {
-			return err
+		} else {
+			// The lineage of a registry link is its source's.
+			var err error
+			if start, err = contentID(ctx, q, start); err != nil {
+				return err
+			}
 		}
 		var err error
 		g, err = lineage(ctx, q, start, dir, lq.Depth)

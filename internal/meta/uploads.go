@@ -110,6 +110,9 @@ func (s *Store) ReferableDigests(ctx context.Context, user string, ds []core.Dig
 // with the digests asked about and the entries sharing each, never with the
 // size of the store.
 //
+// Registries are readable by every user, so the entries of a version
+// linked into one (by a committed link) are readable by every known user.
+//
 // Only stored entries (an empty ref) count. A reference entry's digest names an
 // object outside the store (refs); the server never checks it, so a client
 // can put any digest there — someone else's blob digest included. Counting
@@ -122,7 +125,10 @@ const readableWhere = `
 		JOIN collections c ON c.id = v.collection_id
 		JOIN projects p ON p.id = c.project_id
 		WHERE e.digest = ds.digest AND e.ref = '' AND v.state = 'committed'
-		AND (p.public OR p.entity_id IN (SELECT id FROM mine)))`
+		AND (p.public OR p.entity_id IN (SELECT id FROM mine)))
+	OR (EXISTS (SELECT 1 FROM me) AND EXISTS (SELECT 1 FROM entries e
+		JOIN versions l ON l.source_id = e.version_id
+		WHERE e.digest = ds.digest AND e.ref = '' AND l.state = 'committed'))`
 
 // unclaimedWhere is the condition that no version holds ds.digest as a
 // stored file and no user but me has a record of it. Reference entries do

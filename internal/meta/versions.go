@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/troveml/trove/internal/core"
 )
@@ -15,7 +16,8 @@ import (
 // versionSelect reads core.Version rows (see queryVersions); a query adds its
 // WHERE and ORDER BY, or joins more tables to v.
 const versionSelect = `SELECT v.id, en.name, p.name, c.name, c.type, v.idx, v.digest, v.description,
-		v.metadata, v.size, v.file_count, v.state, v.created_at, COALESCE(v.created_by, '')
+		v.metadata, v.size, v.file_count, v.state, v.created_at, COALESCE(v.created_by, ''),
+		COALESCE(v.source_id, 0)
 	FROM versions v
 	JOIN collections c ON c.id = v.collection_id
 	JOIN projects p ON p.id = c.project_id
@@ -388,10 +390,12 @@ func (s *Store) ListVersions(ctx context.Context, entity, project, name string) 
 func (s *Store) Manifest(ctx context.Context, versionID int64) (core.Manifest, error) {
 	var m core.Manifest
 	err := s.read(ctx, func(q q) error {
-		if err := checkVersion(ctx, q, versionID); err != nil {
+		// A registry link has no entries of its own: its source's are its.
+		content, err := contentID(ctx, q, versionID)
+		if err != nil {
 			return err
 		}
-		es, err := queryEntries(ctx, q, `WHERE version_id = ? ORDER BY path`, versionID)
+		es, err := queryEntries(ctx, q, `WHERE version_id = ? ORDER BY path`, content)
 		if err != nil {
 			return err
 		}
@@ -409,10 +413,11 @@ func (s *Store) Manifest(ctx context.Context, versionID int64) (core.Manifest, e
 func (s *Store) Entry(ctx context.Context, versionID int64, path string) (core.Entry, error) {
 	var e core.Entry
 	err := s.read(ctx, func(q q) error {
-		if err := checkVersion(ctx, q, versionID); err != nil {
+		content, err := contentID(ctx, q, versionID)
+		if err != nil {
 			return err
 		}
-		es, err := queryEntries(ctx, q, `WHERE version_id = ? AND path = ?`, versionID, path)
+		es, err := queryEntries(ctx, q, `WHERE version_id = ? AND path = ?`, content, path)
 		if err != nil {
 			return err
 		}
@@ -528,14 +533,25 @@ func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool)
 		if err != nil {
 			return err
 		}
-		if len(v.Aliases) > 0 && !deleteAliases {
+		// Unlinking a registry link takes its aliases with it: they are
+		// the registry's, and the source keeps its own.
+		if len(v.Aliases) > 0 && !deleteAliases && v.Source == "" {
 			return core.Errorf(core.ErrConflict, "%s has aliases %s: remove them first or delete them with the version",
 				v.FullName(), strings.Join(v.Aliases, ", "))
+		}
+		links, err := liveLinks(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if len(links) > 0 {
+			return core.Errorf(core.ErrConflict, "%s is linked in %s: unlink it first",
+				v.FullName(), strings.Join(links, ", "))
 		}
 		if _, err := q.exec(ctx, `DELETE FROM aliases WHERE version_id = ?`, id); err != nil {
 			return err
 		}
-		if _, err := q.exec(ctx, `UPDATE versions SET state = 'deleted' WHERE id = ?`, id); err != nil {
+		if _, err := q.exec(ctx, `UPDATE versions SET state = 'deleted', deleted_at = ? WHERE id = ?`,
+			micros(time.Now()), id); err != nil {
 			return err
 		}
 		return refreshLatest(ctx, q, col)
@@ -591,15 +607,22 @@ func queryVersions(ctx context.Context, q q, query string, args ...any) ([]core.
 	}
 	defer rows.Close()
 	vs := []core.Version{}
+	var sources map[int64]int64 // link id → source id
 	for rows.Next() {
 		var (
 			v                   core.Version
 			digest, meta, state string
-			created             int64
+			created, source     int64
 		)
 		if err := rows.Scan(&v.ID, &v.Entity, &v.Project, &v.Name, &v.Type, &v.Index, &digest, &v.Description,
-			&meta, &v.Size, &v.FileCount, &state, &created, &v.CreatedBy); err != nil {
+			&meta, &v.Size, &v.FileCount, &state, &created, &v.CreatedBy, &source); err != nil {
 			return nil, err
+		}
+		if source != 0 {
+			if sources == nil {
+				sources = make(map[int64]int64)
+			}
+			sources[v.ID] = source
 		}
 		if v.Digest, err = core.ParseDigest(digest); err != nil {
 			return nil, core.Errorf(core.ErrCorrupt, "stored version %d: %w", v.ID, err)
@@ -628,6 +651,15 @@ func queryVersions(ctx context.Context, q q, query string, args ...any) ([]core.
 	for i := range vs {
 		if a := aliases[vs[i].ID]; a != nil {
 			vs[i].Aliases = a
+		}
+	}
+	if len(sources) > 0 {
+		names, err := sourceNames(ctx, q, sources)
+		if err != nil {
+			return nil, err
+		}
+		for i := range vs {
+			vs[i].Source = names[vs[i].ID]
 		}
 	}
 	return vs, nil

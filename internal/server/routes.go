@@ -76,6 +76,12 @@ func (s *Server) routes() []route {
 		{method: "PUT", path: teamP + "/members/{user}", fn: s.setMember},
 		{method: "DELETE", path: teamP + "/members/{user}", fn: s.removeMember},
 		{method: "PUT", path: projectP + "/visibility", fn: s.setVisibility},
+
+		{method: "GET", path: apiPrefix + "/registries", fn: s.registries},
+		{method: "POST", path: apiPrefix + "/registries", fn: s.createRegistry},
+		{method: "PATCH", path: registryP, fn: s.updateRegistry},
+		{method: "POST", path: projectP + "/artifacts/{name}/links", fn: s.linkArtifact},
+		{method: "GET", path: versionP + "/links", fn: s.links},
 	}
 }
 

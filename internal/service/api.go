@@ -86,6 +86,26 @@ type API interface {
 	// (see core.TypeGraph), sorted, with empty lists for a project with
 	// nothing in it. core.ErrNotFound for an unknown project.
 	TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error)
+
+	// LinkArtifact links a committed version (a link's source, when the
+	// source is a link) into a registry collection, creating the
+	// collection on its first link with the version's type, and returns
+	// the link: its own index and aliases, the source's content and
+	// lineage, no data copied. Linking a version linked there already
+	// returns that link and only moves the aliases. core.ErrNotFound for
+	// an unknown registry, source or run; core.ErrInvalid when the
+	// registry does not accept the type or the collection holds another.
+	LinkArtifact(ctx context.Context, req LinkRequest) (core.Version, error)
+	// Registries lists every registry, by name.
+	Registries(ctx context.Context) ([]core.Registry, error)
+	// CreateRegistry creates a registry; core.ErrConflict if it exists.
+	CreateRegistry(ctx context.Context, r core.Registry) (core.Registry, error)
+	// UpdateRegistry replaces a registry's types and protected aliases;
+	// core.ErrNotFound for an unknown registry.
+	UpdateRegistry(ctx context.Context, r core.Registry) (core.Registry, error)
+	// Links lists the committed links of a version (of its source, for a
+	// link), oldest first.
+	Links(ctx context.Context, ref core.Ref) ([]core.Version, error)
 }
 
 // BlobIngester is the optional ability of an API to store a blob whose

@@ -119,6 +119,9 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	if err := core.ValidateEntity(req.Entity); err != nil {
 		return LogResult{}, err
 	}
+	if err := notRegistry(req.Entity); err != nil {
+		return LogResult{}, err
+	}
 	if err := core.ValidateProject(req.Project); err != nil {
 		return LogResult{}, err
 	}

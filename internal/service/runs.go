@@ -68,6 +68,9 @@ func (s *Service) CreateRun(ctx context.Context, r NewRun) (core.Run, error) {
 	if err := core.ValidateEntity(r.Entity); err != nil {
 		return core.Run{}, err
 	}
+	if err := notRegistry(r.Entity); err != nil {
+		return core.Run{}, err
+	}
 	if err := core.ValidateProject(r.Project); err != nil {
 		return core.Run{}, err
 	}

@@ -45,6 +45,8 @@ type Metadata interface {
 	TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error)
 
 	SizeKnown(ctx context.Context, size int64) (bool, error)
+
+	RegistryStore
 }
 
 // Blobs is the blob store the service needs. *blob.Bucket implements it.
