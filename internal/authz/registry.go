@@ -155,4 +155,5 @@ func (g *guard) deleteRegistryVersion(ctx context.Context, ref core.Ref, deleteA
 	}
 	return g.api.DeleteArtifact(ctx, ref, deleteAliases)
 }
+
 var _ Linker = (*service.Service)(nil)

@@ -56,6 +56,7 @@ export async function registryScenarios({ page, baseURL, shot, assert }) {
         protected: el.querySelector('[data-testid="registry-protected"]')?.getAttribute("data-value"),
         locks: el.querySelectorAll('[data-testid="registry-protected"] .alias-protected svg').length,
         count: el.querySelector('[data-testid="registry-count"]')?.textContent?.trim(),
+        created: el.querySelector('[data-testid="registry-created"]')?.textContent?.trim(),
       })),
     );
     assert.deepEqual(rows.map((r) => r.name), want.map((r) => r.name).sort(), "one row per registry, by name");
@@ -67,6 +68,9 @@ export async function registryScenarios({ page, baseURL, shot, assert }) {
       assert.equal(row.protected, (r.protected_aliases ?? []).join(","), `${r.name}: protected aliases`);
       assert.equal(row.locks, (r.protected_aliases ?? []).length, `${r.name}: a lock per protected alias`);
       assert.equal(row.count, String(r.collection_count), `${r.name}: number of collections`);
+      // The built-in registries are created by the migration at the Unix epoch.
+      if (Date.parse(r.created_at) === 0) assert.equal(row.created, "Built in", `${r.name}: created`);
+      else assert.match(row.created, /ago|just now/, `${r.name}: created ${row.created}`);
     }
     assert.match((await byTestId("topnav-registries").getAttribute("class")) ?? "", /\bactive\b/, "Registries is the active entry");
     assert.doesNotMatch((await byTestId("topnav-projects").getAttribute("class")) ?? "", /\bactive\b/);

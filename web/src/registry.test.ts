@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api } from "./api";
-import { artifactNodeID, isRegistryEntity, markAliases, parseVersionRef, versionRef } from "./registry";
+import { artifactNodeID, isBuiltIn, isRegistryEntity, markAliases, parseVersionRef, versionRef } from "./registry";
 
 describe("parseVersionRef", () => {
   test.each([
@@ -33,6 +33,17 @@ test("isRegistryEntity", () => {
   expect(isRegistryEntity("admin")).toBe(false);
   expect(isRegistryEntity("registries")).toBe(false);
   expect(isRegistryEntity("Registry")).toBe(false);
+});
+
+test("isBuiltIn: created at the Unix epoch (by the migration)", () => {
+  expect(isBuiltIn("1970-01-01T00:00:00Z")).toBe(true);
+  expect(isBuiltIn("1970-01-01T00:00:00.000Z")).toBe(true);
+  expect(isBuiltIn("1970-01-01T00:00:01Z")).toBe(false);
+  expect(isBuiltIn("2026-11-26T03:05:14.379996Z")).toBe(false);
+  expect(isBuiltIn("0001-01-01T00:00:00Z")).toBe(false);
+  expect(isBuiltIn("")).toBe(false);
+  expect(isBuiltIn(undefined)).toBe(false);
+  expect(isBuiltIn("not a date")).toBe(false);
 });
 
 describe("markAliases", () => {

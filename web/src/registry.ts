@@ -49,3 +49,13 @@ export function markAliases(aliases: readonly string[] | null | undefined, prote
   const list = (aliases ?? []).map((alias, i) => ({ alias, protected: prot.has(alias), i }));
   return list.sort((a, b) => Number(b.protected) - Number(a.protected) || a.i - b.i).map(({ alias, protected: p }) => ({ alias, protected: p }));
 }
+
+/**
+ * Whether a registry is one of the built-in ones (model, dataset), which the
+ * database migration creates with created_at 0, the Unix epoch: the UI says
+ * "Built in" rather than "57 years ago".
+ */
+export function isBuiltIn(createdAt: string | null | undefined): boolean {
+  if (!createdAt) return false;
+  return Date.parse(createdAt) === 0;
+}

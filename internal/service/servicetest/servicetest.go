@@ -43,6 +43,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) service.API) {
 		{"TypeGraph", testTypeGraph},
 		{"ConcurrentLog", testConcurrentLog},
 	}
+	tests = append(tests, registryTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newAPI(t)) })
 	}

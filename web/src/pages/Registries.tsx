@@ -11,6 +11,7 @@ import { useAsync } from "../components/useAsync";
 import { plural } from "../format";
 import { links } from "../links";
 import { Link } from "../nav";
+import { isBuiltIn } from "../registry";
 
 export function Registries() {
   const regs = useAsync(() => api.registries(), []);
@@ -92,8 +93,14 @@ export function Registries() {
                   <td className="num" data-testid="registry-count">
                     {r.collection_count.toLocaleString("en-US")}
                   </td>
-                  <td>
-                    <Time t={r.created_at} />
+                  <td data-testid="registry-created">
+                    {isBuiltIn(r.created_at) ? (
+                      <span className="muted" title="Created with the database">
+                        Built in
+                      </span>
+                    ) : (
+                      <Time t={r.created_at} />
+                    )}
                   </td>
                 </tr>
               ))}
