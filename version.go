@@ -25,6 +25,9 @@ type Version struct {
 	FileCount int       // number of entries
 	State     string    // "committed" or "deleted"
 	CreatedAt time.Time // when the version was first committed
+	// Source is, for a version linked into a registry collection, the
+	// fully qualified version it links; "" otherwise.
+	Source string
 
 	Description string         // free text; saved by Save
 	Metadata    map[string]any // JSON object; replaced by Save
@@ -38,7 +41,7 @@ func (c *Client) newVersion(v core.Version) *Version {
 	out := &Version{
 		Entity: v.Entity, Project: v.Project, Name: v.Name, Type: v.Type, Index: v.Index,
 		Digest: v.Digest, Size: v.Size, FileCount: v.FileCount, State: string(v.State),
-		CreatedAt: v.CreatedAt, Description: v.Description, Aliases: slices.Clone(v.Aliases),
+		CreatedAt: v.CreatedAt, Source: v.Source, Description: v.Description, Aliases: slices.Clone(v.Aliases),
 		c: c, orig: v,
 	}
 	if out.Aliases == nil {

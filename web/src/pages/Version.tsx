@@ -168,7 +168,11 @@ function Overview({ ver, fullName, protectedAliases }: { ver: Version; fullName:
           <Field name="logged_by" label="Logged by" value={loggedBy.status === "ready" ? (loggedBy.data?.id ?? "") : undefined}>
             {loggedBy.status === "loading" && <span className="muted">Loading…</span>}
             {loggedBy.status === "error" && <span className="error-text">{loggedBy.error.message}</span>}
-            {loggedBy.status === "ready" && (loggedBy.data ? <RunLink run={loggedBy.data} /> : <span className="muted">No run</span>)}
+            {loggedBy.status === "ready" && (loggedBy.data ? (
+                <RunLink run={loggedBy.data} />
+              ) : (
+                <span className="muted">{ver.source ? "No run (a link: see its source)" : "No run"}</span>
+              ))}
           </Field>
           {linkable && (
             <Field name="linked_in" label="Linked in" value={linkedIn.status === "ready" ? linkedIn.data.map(versionRef).join(",") : undefined}>
