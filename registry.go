@@ -73,3 +73,27 @@ func (c *Client) Registries(ctx context.Context) ([]Registry, error) {
 func (v *Version) Links(ctx context.Context) ([]*Version, error) {
 	return v.c.versions(v.c.api.Links(ctx, v.ref()))
 }
+
+// LinkArtifact links the version ref names into a registry collection,
+// target "REGISTRY/COLLECTION", without a run, and returns the link; see
+// (*Run).LinkArtifact.
+func (c *Client) LinkArtifact(ctx context.Context, ref, target string, aliases ...string) (*Version, error) {
+	src, err := c.qualify(ref)
+	if err != nil {
+		return nil, err
+	}
+	registry, collection, err := core.ParseLinkTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	l, err := c.api.LinkArtifact(ctx, service.LinkRequest{Source: src, Registry: registry, Collection: collection, Aliases: aliases})
+	if err != nil {
+		return nil, err
+	}
+	return c.newVersion(l), nil
+}
+
+// CreateRegistry creates a registry (on a server: server admins only).
+func (c *Client) CreateRegistry(ctx context.Context, r Registry) (Registry, error) {
+	return c.api.CreateRegistry(ctx, r)
+}

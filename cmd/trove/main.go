@@ -96,7 +96,7 @@ means latest.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g), newDemoCmd(g),
-		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g))
+		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g), newRegistryCmd(g))
 	groups(root)
 	return root
 }

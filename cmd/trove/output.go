@@ -46,6 +46,7 @@ type versionJSON struct {
 	FileCount   int            `json:"file_count"`
 	State       string         `json:"state"`
 	CreatedAt   time.Time      `json:"created_at"`
+	Source      string         `json:"source,omitempty"` // the version a registry link links
 }
 
 // infoJSON is the output of artifact info --json.
@@ -60,6 +61,7 @@ func toVersionJSON(v *trove.Version) versionJSON {
 		Ref: v.FullName(), Entity: v.Entity, Project: v.Project, Name: v.Name, Type: v.Type,
 		Version: v.Label(), Digest: v.Digest.String(), Aliases: v.Aliases, Description: v.Description,
 		Metadata: v.Metadata, Size: v.Size, FileCount: v.FileCount, State: v.State, CreatedAt: v.CreatedAt.UTC(),
+		Source: v.Source,
 	}
 }
 
