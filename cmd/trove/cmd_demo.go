@@ -46,6 +46,13 @@ type demoStep struct {
 	config              map[string]any
 	uses                []string // references in the project, used in order
 	logs                *demoArtifact
+	// link, when set, is the registry target (REGISTRY/COLLECTION) the
+	// logged version is linked to, with linkAliases.
+	link        string
+	linkAliases []string
+	// useLinkOf, when set, is a version of the project whose link in
+	// demoZooRegistryTarget the run uses by its registry name, after uses.
+	useLinkOf string
 }
 
 // demoArtifact is what a step logs: small generated files.
@@ -77,8 +84,10 @@ server) with the pipelines of the reference documentation, under your entity
          on it and logs mnist_model:v0, serene-haze-6 evaluates the model.
   zoo    fetch-zoo logs zoo_dataset:v0; ten split_data runs log
          split_zoo_dataset v0 to v4, six of them the same v4; run
-         rural-feather-20 trains zoo-ylbchv20:v0 on v4 and northern-lake-21
-         evaluates it.
+         rural-feather-20 trains zoo-ylbchv20:v0 on v4 and links it into
+         the model registry as model/Zoo_Classifier_Models (alias
+         production); northern-lake-21 evaluates it, using it by its
+         registry name.
 
 Running it again changes nothing. The projects must hold no other runs.
 trove server --demo does the same for the user admin as the server starts;
@@ -223,13 +232,37 @@ func runDemoStep(ctx context.Context, c *trove.Client, project string, s demoSte
 			return fail(err)
 		}
 	}
+	if s.useLinkOf != "" {
+		// The registry is shared by every user of a store: find the link
+		// of this entity's version rather than assume its index.
+		link, err := demoLink(ctx, c, r.Entity+"/"+r.Project+"/"+s.useLinkOf)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := r.UseArtifact(ctx, link); err != nil {
+			return fail(err)
+		}
+	}
 	if s.logs != nil {
 		a, err := s.logs.build(dir)
 		if err != nil {
 			return fail(err)
 		}
-		if _, err := r.LogArtifact(ctx, a, s.logs.aliases...); err != nil {
+		v, err := r.LogArtifact(ctx, a, s.logs.aliases...)
+		if err != nil {
 			return fail(err)
+		}
+		// Linking is idempotent: a step run again links nothing new. A
+		// user who may not set the protected aliases (on a server, only
+		// registry admins may) links without them.
+		if s.link != "" {
+			_, err := r.LinkArtifact(ctx, v, s.link, s.linkAliases...)
+			if errors.Is(err, trove.ErrPermission) {
+				_, err = r.LinkArtifact(ctx, v, s.link)
+			}
+			if err != nil {
+				return fail(err)
+			}
 		}
 	}
 	return r.Finish(ctx)
@@ -493,13 +526,37 @@ func zooSteps() []demoStep {
 			run: "rural-feather-20", jobType: "train", group: "ylbchv20",
 			config: map[string]any{"model": "random_forest", "n_estimators": 200, "max_depth": 8, "seed": zooFinalSeed},
 			uses:   []string{"split_zoo_dataset:v4"}, logs: model,
+			link: demoZooRegistryTarget, linkAliases: []string{"production"},
 		},
 		demoStep{
 			run: "northern-lake-21", jobType: "evaluate", group: "ylbchv20",
 			config: map[string]any{"metric": "accuracy", "split": "test"},
-			uses:   []string{"zoo-ylbchv20:v0"}, logs: eval,
+			useLinkOf: "zoo-ylbchv20:v0", logs: eval,
 		})
 }
+
+// demoLink returns the registry name of the link of version source in
+// demoZooRegistryTarget; core.ErrNotFound if it is not linked there.
+func demoLink(ctx context.Context, c *trove.Client, source string) (string, error) {
+	v, err := c.Artifact(ctx, source)
+	if err != nil {
+		return "", err
+	}
+	links, err := v.Links(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range links {
+		if l.Project+"/"+l.Name == demoZooRegistryTarget {
+			return l.FullName(), nil
+		}
+	}
+	return "", core.Errorf(core.ErrNotFound, "%s is not linked in %s", source, demoZooRegistryTarget)
+}
+
+// demoZooRegistryTarget is where rural-feather-20 links zoo-ylbchv20:v0, as
+// in registry-lineage.md.
+const demoZooRegistryTarget = "model/Zoo_Classifier_Models"
 
 // jsonText is v as indented JSON (map keys sorted, so always the same).
 func jsonText(v any) string {

@@ -196,6 +196,41 @@ func checkDemoData(t *testing.T, url, key, entity string) {
 	if !slices.Contains(model.Aliases, "latest") || model.Type != "model" || model.Metadata["accuracy"] == nil {
 		t.Errorf("zoo-ylbchv20:v0: type %q, aliases %v, metadata %v", model.Type, model.Aliases, model.Metadata)
 	}
+	// rural-feather-20 linked the model into the model registry, with
+	// the protected alias production, and northern-lake-21 used the link:
+	// its input edge is on the source, so the link's lineage is the
+	// model's.
+	// On a server only registry admins (here: admin) may set production.
+	wantAliases := []string{"latest", "production"}
+	if key != "" && entity != "admin" {
+		wantAliases = []string{"latest"}
+	}
+	link, err := zoo.Artifact(ctx, "registry/"+demoZooRegistryTarget+":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if link.FullName() != "registry/model/Zoo_Classifier_Models:v0" || link.Source != entity+"/zoo/zoo-ylbchv20:v0" ||
+		!slices.Equal(link.Aliases, wantAliases) || link.Digest != model.Digest {
+		t.Errorf("the registry link: %s source %q aliases %v, want v0 of the model with %v", link.FullName(), link.Source, link.Aliases, wantAliases)
+	}
+	if by, err := link.LoggedBy(ctx); err != nil || by == nil || by.Name != "rural-feather-20" {
+		t.Errorf("the link was made by %v (%v), want rural-feather-20", by, err)
+	}
+	lg, err := zoo.Lineage(ctx, "registry/"+demoZooRegistryTarget+":v0", trove.LineageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkNodes, _ := lineageNames(lg)
+	sameStrings(t, "registry link lineage nodes", linkNodes, want)
+	evalRun, err := zoo.Run(ctx, "northern-lake-21")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := evalRun.UsedArtifacts(ctx)
+	if err != nil || len(ins) != 1 || ins[0].FullName() != entity+"/zoo/zoo-ylbchv20:v0" {
+		t.Errorf("northern-lake-21 used %v (%v), want the linked model", ins, err)
+	}
+
 	eval, err := zoo.Artifact(ctx, "zoo-eval:v0")
 	if err != nil {
 		t.Fatal(err)
@@ -257,6 +292,13 @@ func demoSnapshot(t *testing.T, url, key, entity string) []string {
 				out = append(out, fmt.Sprintf("%s version %s %s %v", p, v.FullName(), v.Digest, v.Aliases))
 			}
 		}
+	}
+	links, err := c.ArtifactVersions(ctx, "registry/"+demoZooRegistryTarget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range links {
+		out = append(out, fmt.Sprintf("link %s %s %v %s", v.FullName(), v.Digest, v.Aliases, v.Source))
 	}
 	if len(out) == 0 {
 		t.Fatal("the demo projects are empty")
