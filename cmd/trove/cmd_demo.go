@@ -530,7 +530,7 @@ func zooSteps() []demoStep {
 		},
 		demoStep{
 			run: "northern-lake-21", jobType: "evaluate", group: "ylbchv20",
-			config: map[string]any{"metric": "accuracy", "split": "test"},
+			config:    map[string]any{"metric": "accuracy", "split": "test"},
 			useLinkOf: "zoo-ylbchv20:v0", logs: eval,
 		})
 }
