@@ -64,6 +64,7 @@ type envOptions struct {
 	server server.Options
 	wrap   func(service.API) service.API // wraps the service the server sees
 	front  func(http.Handler) http.Handler
+	now    func() time.Time // the service's clock; nil means time.Now
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -80,7 +81,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	e := &env{svc: service.New(m, b, service.Options{}), meta: m, blobs: b}
+	e := &env{svc: service.New(m, b, service.Options{Now: o.now}), meta: m, blobs: b}
 	opts := o.server
 	opts.Service = e.svc
 	if o.wrap != nil {
