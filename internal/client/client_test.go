@@ -58,6 +58,7 @@ type env struct {
 	ts    *httptest.Server
 	auth  server.Auth
 	key   string
+	dir   string // data directory: trove.db and blobs/
 }
 
 type envOptions struct {
@@ -81,7 +82,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	e := &env{svc: service.New(m, b, service.Options{Now: o.now}), meta: m, blobs: b}
+	e := &env{svc: service.New(m, b, service.Options{Now: o.now}), meta: m, blobs: b, dir: dir}
 	opts := o.server
 	opts.Service = e.svc
 	if o.wrap != nil {
