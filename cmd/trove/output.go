@@ -46,6 +46,7 @@ type versionJSON struct {
 	FileCount   int            `json:"file_count"`
 	State       string         `json:"state"`
 	CreatedAt   time.Time      `json:"created_at"`
+	ExpiresAt   *time.Time     `json:"expires_at,omitempty"` // created_at + ttl; absent when it never expires
 }
 
 // infoJSON is the output of artifact info --json.
@@ -56,11 +57,16 @@ type infoJSON struct {
 }
 
 func toVersionJSON(v *trove.Version) versionJSON {
-	return versionJSON{
+	out := versionJSON{
 		Ref: v.FullName(), Entity: v.Entity, Project: v.Project, Name: v.Name, Type: v.Type,
 		Version: v.Label(), Digest: v.Digest.String(), Aliases: v.Aliases, Description: v.Description,
 		Metadata: v.Metadata, Size: v.Size, FileCount: v.FileCount, State: v.State, CreatedAt: v.CreatedAt.UTC(),
 	}
+	if v.ExpiresAt != nil {
+		t := v.ExpiresAt.UTC()
+		out.ExpiresAt = &t
+	}
+	return out
 }
 
 // versionInfo gathers what artifact info prints.
