@@ -83,3 +83,41 @@ func mustManifest(t *testing.T, path, content string) core.Manifest {
 	}
 	return m
 }
+
+// Deleting and expiring record when: deleted_at.
+func TestDeletedAt(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *meta.Store
+	}{{"SQLite", metatest.OpenSQLite}, {"Postgres", metatest.OpenPostgres}} {
+		t.Run(db.name, func(t *testing.T) {
+			s := db.open(t)
+			ctx := t.Context()
+			t0 := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+			commit := func(content string, ttl time.Duration) core.Version {
+				v, _, err := s.CommitVersion(ctx, meta.Commit{Entity: "alice", Project: "p", Name: "d", Type: "dataset",
+					Manifest: mustManifest(t, "f", content), Now: t0, TTL: ttl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			deleted, expiring, kept := commit("0", 0), commit("1", time.Hour), commit("2", 0)
+			if err := s.DeleteVersionAt(ctx, deleted.ID, true, t0.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ExpireDue(ctx, t0.Add(2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				v    core.Version
+				want time.Time
+			}{{deleted, t0.Add(time.Minute)}, {expiring, t0.Add(2 * time.Hour)}, {kept, time.Time{}}} {
+				got, err := meta.DeletedAtForTest(ctx, s, c.v.ID)
+				if err != nil || !got.Equal(c.want) {
+					t.Errorf("deleted_at of %s = %v, %v; want %v", c.v.Label(), got, err, c.want)
+				}
+			}
+		})
+	}
+}
