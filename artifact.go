@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/refs"
@@ -21,6 +22,12 @@ type Artifact struct {
 	Type        string         // "dataset", "model", "result" or any type of yours
 	Description string         // free text shown next to the version
 	Metadata    map[string]any // structured data about the version (JSON object)
+	// TTL, when not 0, makes the version expire at its creation + TTL (at
+	// most 100 years): it is then deleted as Version.Delete with its
+	// aliases does, unless a registry links it. Logging content identical
+	// to an existing version sets that version's TTL to this one when not
+	// 0 (counted from its creation: the latest log wins).
+	TTL time.Duration
 
 	files []localFile
 	refs  []reference       // references, resolved when the artifact is logged

@@ -56,6 +56,9 @@ func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, 
 		Entity: entity, Project: project, Name: a.Name, Type: a.Type,
 		Description: a.Description, Metadata: md, Aliases: aliases, RunID: runID, Manifest: m,
 	}
+	if a.TTL != 0 {
+		req.TTL = a.TTL.String()
+	}
 	// The store answers which blobs it lacks; only those are uploaded. On an
 	// embedded store the hashing pass stored them already, and unchanged
 	// content dedups without any blob check, so one call usually does.

@@ -32,9 +32,13 @@ type Version struct {
 	Description string         // free text; saved by Save
 	Metadata    map[string]any // JSON object; replaced by Save
 	Aliases     []string       // including "latest" when it is the newest; saved by Save
+	// ExpiresAt is when the version expires (CreatedAt + its time-to-live),
+	// nil when it never does; see TTL and SetTTL.
+	ExpiresAt *time.Time
 
 	c    *Client
 	orig core.Version
+	ttl  *time.Duration // set by SetTTL, saved by Save
 }
 
 func (c *Client) newVersion(v core.Version) *Version {
@@ -42,7 +46,7 @@ func (c *Client) newVersion(v core.Version) *Version {
 		Entity: v.Entity, Project: v.Project, Name: v.Name, Type: v.Type, Index: v.Index,
 		Digest: v.Digest, Size: v.Size, FileCount: v.FileCount, State: string(v.State),
 		CreatedAt: v.CreatedAt, Source: v.Source, Description: v.Description, Aliases: slices.Clone(v.Aliases),
-		c: c, orig: v,
+		ExpiresAt: v.ExpiresAt, c: c, orig: v,
 	}
 	if out.Aliases == nil {
 		out.Aliases = []string{}
@@ -145,7 +149,14 @@ func (v *Version) Save(ctx context.Context) error {
 	if slices.Contains(v.orig.Aliases, core.LatestAlias) && !slices.Contains(v.Aliases, core.LatestAlias) {
 		return core.Errorf(core.ErrInvalid, "alias %q is managed by Trove and cannot be removed", core.LatestAlias)
 	}
-	if u.Description == nil && u.Metadata == nil && len(u.AddAliases) == 0 && len(u.DelAliases) == 0 {
+	if v.ttl != nil {
+		s := "none"
+		if *v.ttl != 0 {
+			s = v.ttl.String()
+		}
+		u.TTL = &s
+	}
+	if u.Description == nil && u.Metadata == nil && len(u.AddAliases) == 0 && len(u.DelAliases) == 0 && u.TTL == nil {
 		return nil
 	}
 	nv, err := v.c.api.UpdateArtifact(ctx, v.ref(), u)
@@ -155,6 +166,24 @@ func (v *Version) Save(ctx context.Context) error {
 	*v = *v.c.newVersion(nv)
 	return nil
 }
+
+// TTL returns the version's time-to-live: the one SetTTL set if Save has
+// not run since, else ExpiresAt - CreatedAt; 0 when it never expires.
+func (v *Version) TTL() time.Duration {
+	switch {
+	case v.ttl != nil:
+		return *v.ttl
+	case v.ExpiresAt != nil:
+		return v.ExpiresAt.Sub(v.CreatedAt)
+	}
+	return 0
+}
+
+// SetTTL sets the version's time-to-live, saved by Save: the version then
+// expires at CreatedAt + d (at once if that is past) and is deleted, as
+// Delete with its aliases does — unless a registry links it. 0 clears it;
+// Save refuses a negative d or one over 100 years with ErrInvalid.
+func (v *Version) SetTTL(d time.Duration) { v.ttl = &d }
 
 // Delete deletes the version. A version with aliases is kept unless
 // deleteAliases is true, which removes them with it.

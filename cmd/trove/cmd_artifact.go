@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/troveml/trove"
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/service"
 )
 
 // scope is the entity and project a command works in.
@@ -73,6 +75,7 @@ type putOptions struct {
 	noChecksum bool
 	maxObjects int
 	maxSet     bool // --max-objects was given
+	ttl        string
 }
 
 func newPutCmd(g *globals, sc *scope) *cobra.Command {
@@ -119,6 +122,7 @@ application credentials); -n NAME is required when there is no PATH.`,
 	f.StringVar(&o.refName, "reference-name", "", "name of the entry (one object) or folder (a prefix) of a single --reference")
 	f.BoolVar(&o.noChecksum, "no-checksum", false, "references: collect no checksums (the digest is the URI; nothing is verified on download)")
 	f.IntVar(&o.maxObjects, "max-objects", 10000, "references: most objects a prefix or directory may expand to")
+	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
 	return cmd
 }
 
@@ -204,6 +208,12 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 		return err
 	}
 	a.Description, a.Metadata = o.desc, md
+	if o.ttl != "" {
+		var err error
+		if a.TTL, err = parseTTLFlag(o.ttl, false); err != nil {
+			return err
+		}
+	}
 	return withClient(ctx, g, sc, func(c *trove.Client) error {
 		// Refuse a type conflict before the upload run exists, so that the
 		// refusal leaves no failed run behind.
@@ -512,16 +522,26 @@ func applyAliases(aliases, add, remove []string) []string {
 }
 
 func newUpdateCmd(g *globals, sc *scope) *cobra.Command {
-	var desc, metadata string
+	var desc, metadata, ttl string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "update REF [-d DESC] [-m JSON]",
-		Short: "Change the description or metadata of a version",
-		Args:  cobra.ExactArgs(1),
+		Use:   "update REF [-d DESC] [-m JSON] [--ttl DURATION|none]",
+		Short: "Change the description, metadata or time-to-live of a version",
+		Long: `Change the description, metadata or time-to-live of a version. With --ttl 24h
+the version expires 24 hours after its creation (at once if that is past) and is
+deleted with its aliases, unless a registry links it; --ttl none keeps it for good.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			setDesc, setMD := cmd.Flags().Changed("description"), cmd.Flags().Changed("metadata")
-			if !setDesc && !setMD {
-				return core.Errorf(core.ErrInvalid, "nothing to do: give -d or -m")
+			setDesc, setMD, setTTL := cmd.Flags().Changed("description"), cmd.Flags().Changed("metadata"), cmd.Flags().Changed("ttl")
+			if !setDesc && !setMD && !setTTL {
+				return core.Errorf(core.ErrInvalid, "nothing to do: give -d, -m or --ttl")
+			}
+			var d time.Duration
+			if setTTL {
+				var err error
+				if d, err = parseTTLFlag(ttl, true); err != nil {
+					return err
+				}
 			}
 			var md map[string]any
 			if setMD {
@@ -542,6 +562,9 @@ func newUpdateCmd(g *globals, sc *scope) *cobra.Command {
 				if setMD {
 					v.Metadata = md
 				}
+				if setTTL {
+					v.SetTTL(d)
+				}
 				if err := v.Save(ctx); err != nil {
 					return err
 				}
@@ -555,6 +578,7 @@ func newUpdateCmd(g *globals, sc *scope) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&desc, "description", "d", "", "new description")
 	cmd.Flags().StringVarP(&metadata, "metadata", "m", "", "new metadata, a JSON object (replaces the old)")
+	cmd.Flags().StringVar(&ttl, "ttl", "", `time-to-live from the version's creation, e.g. 24h; "none" clears it`)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
 	return cmd
 }
@@ -619,4 +643,20 @@ func newDiffCmd(g *globals, sc *scope) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// parseTTLFlag reads a --ttl: a Go duration (720h, 90m) of more than 0 and
+// at most 100 years, or, when allowNone, "none" for no time-to-live (0).
+func parseTTLFlag(s string, allowNone bool) (time.Duration, error) {
+	if allowNone && s == "none" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, core.Errorf(core.ErrInvalid, "--ttl %q: want a duration such as 720h or 90m", s)
+	}
+	if d <= 0 || d > service.MaxTTL {
+		return 0, core.Errorf(core.ErrInvalid, "--ttl %q: want more than 0 and at most 100 years", s)
+	}
+	return d, nil
 }

@@ -216,6 +216,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		})
 	})
 	grp.Go(func() error { return sweepTemp(gctx, b, log) })
+	grp.Go(func() error { return sweepExpired(gctx, svc, log) })
 	if o.demo {
 		// Seeding goes through a server of its own on the same store, so
 		// that its requests stay out of the access log and the metrics;

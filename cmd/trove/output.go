@@ -47,6 +47,7 @@ type versionJSON struct {
 	State       string         `json:"state"`
 	CreatedAt   time.Time      `json:"created_at"`
 	Source      string         `json:"source,omitempty"` // the version a registry link links
+	ExpiresAt   *time.Time     `json:"expires_at,omitempty"` // created_at + ttl; absent when it never expires
 }
 
 // infoJSON is the output of artifact info --json.
@@ -57,12 +58,17 @@ type infoJSON struct {
 }
 
 func toVersionJSON(v *trove.Version) versionJSON {
-	return versionJSON{
+	out := versionJSON{
 		Ref: v.FullName(), Entity: v.Entity, Project: v.Project, Name: v.Name, Type: v.Type,
 		Version: v.Label(), Digest: v.Digest.String(), Aliases: v.Aliases, Description: v.Description,
 		Metadata: v.Metadata, Size: v.Size, FileCount: v.FileCount, State: v.State, CreatedAt: v.CreatedAt.UTC(),
 		Source: v.Source,
 	}
+	if v.ExpiresAt != nil {
+		t := v.ExpiresAt.UTC()
+		out.ExpiresAt = &t
+	}
+	return out
 }
 
 // versionInfo gathers what artifact info prints.

@@ -58,12 +58,14 @@ type env struct {
 	ts    *httptest.Server
 	auth  server.Auth
 	key   string
+	dir   string // data directory: trove.db and blobs/
 }
 
 type envOptions struct {
 	server server.Options
 	wrap   func(service.API) service.API // wraps the service the server sees
 	front  func(http.Handler) http.Handler
+	now    func() time.Time // the service's clock; nil means time.Now
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -80,7 +82,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	e := &env{svc: service.New(m, b, service.Options{}), meta: m, blobs: b}
+	e := &env{svc: service.New(m, b, service.Options{Now: o.now}), meta: m, blobs: b, dir: dir}
 	opts := o.server
 	opts.Service = e.svc
 	if o.wrap != nil {

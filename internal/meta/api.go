@@ -48,6 +48,10 @@ type Commit struct {
 	Aliases                     []string        // custom aliases to put on the version (validated by the caller; never "latest")
 	RunID                       string          // the logging run; "" for none
 	Now                         time.Time
+	// TTL, when positive, makes the version expire at its created_at +
+	// TTL. On dedup it replaces the existing version's time-to-live (the
+	// latest log wins); 0 leaves that one as it is.
+	TTL time.Duration
 }
 
 // VersionUpdate changes a version's mutable fields; nil fields stay as they
@@ -57,6 +61,9 @@ type VersionUpdate struct {
 	Metadata    json.RawMessage // replaces the whole object when non-nil
 	AddAliases  []string        // moved here from any other version of the collection
 	DelAliases  []string        // each must be on the version (core.ErrNotFound otherwise)
+	// TTL sets the version's expiry to created_at + *TTL (which may be past
+	// already: the version then expires at the next sweep); 0 clears it.
+	TTL *time.Duration
 }
 
 // LineageQuery selects a lineage subgraph.

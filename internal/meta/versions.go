@@ -17,7 +17,7 @@ import (
 // WHERE and ORDER BY, or joins more tables to v.
 const versionSelect = `SELECT v.id, en.name, p.name, c.name, c.type, v.idx, v.digest, v.description,
 		v.metadata, v.size, v.file_count, v.state, v.created_at, COALESCE(v.created_by, ''),
-		COALESCE(v.source_id, 0)
+		COALESCE(v.source_id, 0), v.expires_at
 	FROM versions v
 	JOIN collections c ON c.id = v.collection_id
 	JOIN projects p ON p.id = c.project_id
@@ -175,6 +175,12 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 			}
 		case err != nil:
 			return err
+		case c.TTL > 0:
+			// The latest log's time-to-live wins, counted from the
+			// version's creation like every time-to-live.
+			if err := setTTL(ctx, q, id, c.TTL); err != nil {
+				return err
+			}
 		}
 		if run != 0 {
 			if err := addEdge(ctx, q, run, id, "output", c.Now); err != nil {
@@ -231,16 +237,19 @@ func insertVersion(ctx context.Context, q q, col collection, c Commit, digest, m
 	if err != nil {
 		return 0, err
 	}
-	var createdBy any
+	var createdBy, expires any
 	if c.RunID != "" {
 		createdBy = c.RunID
 	}
+	if c.TTL > 0 {
+		expires = micros(c.Now) + c.TTL.Microseconds()
+	}
 	if _, err := q.exec(ctx, `
 		INSERT INTO versions (id, collection_id, idx, digest, description, metadata, size, file_count,
-			state, created_at, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'committed', ?, ?)`,
+			state, created_at, created_by, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'committed', ?, ?, ?)`,
 		id, col.id, idx, digest, c.Description, meta, c.Manifest.Size(), c.Manifest.Len(),
-		micros(c.Now), createdBy); err != nil {
+		micros(c.Now), createdBy, expires); err != nil {
 		return 0, err
 	}
 	entries := c.Manifest.Entries()
@@ -511,6 +520,11 @@ func (s *Store) UpdateVersion(ctx context.Context, id int64, u VersionUpdate) (c
 		if err := putAliases(ctx, q, col, id, u.AddAliases); err != nil {
 			return err
 		}
+		if u.TTL != nil {
+			if err := setTTL(ctx, q, id, *u.TTL); err != nil {
+				return err
+			}
+		}
 		v, err = getVersion(ctx, q, id)
 		return err
 	})
@@ -523,7 +537,15 @@ func (s *Store) UpdateVersion(ctx context.Context, id int64, u VersionUpdate) (c
 // only when deleteAliases is set, else core.ErrConflict lists them and
 // nothing changes; its aliases go with it, and latest moves to the highest
 // remaining committed version. core.ErrNotFound if there is no such version.
+// It records the deletion time as the system clock's; DeleteVersionAt takes
+// it from the caller.
 func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool) error {
+	return s.DeleteVersionAt(ctx, id, deleteAliases, time.Now())
+}
+
+// DeleteVersionAt is DeleteVersion recording now as the version's
+// deleted_at.
+func (s *Store) DeleteVersionAt(ctx context.Context, id int64, deleteAliases bool, now time.Time) error {
 	return s.write(ctx, func(q q) error {
 		col, err := lockVersionCollection(ctx, q, id)
 		if err != nil {
@@ -550,8 +572,7 @@ func (s *Store) DeleteVersion(ctx context.Context, id int64, deleteAliases bool)
 		if _, err := q.exec(ctx, `DELETE FROM aliases WHERE version_id = ?`, id); err != nil {
 			return err
 		}
-		if _, err := q.exec(ctx, `UPDATE versions SET state = 'deleted', deleted_at = ? WHERE id = ?`,
-			micros(time.Now()), id); err != nil {
+		if _, err := q.exec(ctx, `UPDATE versions SET state = 'deleted', deleted_at = ? WHERE id = ?`, micros(now), id); err != nil {
 			return err
 		}
 		return refreshLatest(ctx, q, col)
@@ -613,9 +634,10 @@ func queryVersions(ctx context.Context, q q, query string, args ...any) ([]core.
 			v                   core.Version
 			digest, meta, state string
 			created, source     int64
+			expires             sql.NullInt64
 		)
 		if err := rows.Scan(&v.ID, &v.Entity, &v.Project, &v.Name, &v.Type, &v.Index, &digest, &v.Description,
-			&meta, &v.Size, &v.FileCount, &state, &created, &v.CreatedBy, &source); err != nil {
+			&meta, &v.Size, &v.FileCount, &state, &created, &v.CreatedBy, &source, &expires); err != nil {
 			return nil, err
 		}
 		if source != 0 {
@@ -630,6 +652,10 @@ func queryVersions(ctx context.Context, q q, query string, args ...any) ([]core.
 		v.Metadata = json.RawMessage(meta)
 		v.State = core.VersionState(state)
 		v.CreatedAt = fromMicros(created)
+		if expires.Valid {
+			t := fromMicros(expires.Int64)
+			v.ExpiresAt = &t
+		}
 		v.Aliases = []string{}
 		vs = append(vs, v)
 	}

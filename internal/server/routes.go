@@ -82,6 +82,7 @@ func (s *Server) routes() []route {
 		{method: "PATCH", path: registryP, fn: s.updateRegistry},
 		{method: "POST", path: projectP + "/artifacts/{name}/links", fn: s.linkArtifact},
 		{method: "GET", path: versionP + "/links", fn: s.links},
+		{method: "POST", path: apiPrefix + "/admin/verify", fn: s.verify},
 	}
 }
 

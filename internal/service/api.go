@@ -144,6 +144,12 @@ type LogRequest struct {
 	Aliases     []string        `json:"aliases"`  // "latest" is accepted and implied
 	RunID       string          `json:"run_id"`   // the logging run; "" for none
 	Manifest    core.Manifest   `json:"manifest"`
+	// TTL is the version's time-to-live as a Go duration ("720h"; more
+	// than 0, at most 100 years): it expires at created_at + TTL. "" means
+	// none. On dedup it replaces the existing version's time-to-live, still
+	// counted from that version's creation (the latest log wins); "" then
+	// leaves it as it is.
+	TTL string `json:"ttl,omitempty"`
 }
 
 // LogResult is the version a LogArtifact landed on, or the blobs it lacks.
@@ -159,6 +165,10 @@ type Update struct {
 	Metadata    json.RawMessage `json:"metadata,omitempty"` // replaces the whole object
 	AddAliases  []string        `json:"add_aliases,omitempty"`
 	DelAliases  []string        `json:"remove_aliases,omitempty"`
+	// TTL sets the time-to-live (a Go duration, as LogRequest.TTL): the
+	// version expires at created_at + TTL, at once if that is past. "" or
+	// "none" clears it.
+	TTL *string `json:"ttl,omitempty"`
 }
 
 // LineageRequest selects a lineage subgraph around exactly one of Version

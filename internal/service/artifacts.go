@@ -142,10 +142,18 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	if err != nil {
 		return LogResult{}, err
 	}
+	ttl, err := parseTTL(req.TTL, false)
+	if err != nil {
+		return LogResult{}, err
+	}
 	if req.RunID != "" {
 		if _, err := s.runForWrite(ctx, req.RunID); err != nil {
 			return LogResult{}, err
 		}
+	}
+	// An expired version must not take the new content's dedup.
+	if err := s.expire(ctx); err != nil {
+		return LogResult{}, err
 	}
 	// §2.3: a version becomes visible only when all its blobs are stored.
 	// Content identical to a committed version needs no check: its blobs
@@ -165,7 +173,7 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	v, created, err := s.meta.CommitVersion(ctx, meta.Commit{
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
 		Manifest: req.Manifest, Description: req.Description, Metadata: md,
-		Aliases: aliases, RunID: req.RunID, Now: s.now(),
+		Aliases: aliases, RunID: req.RunID, Now: s.now(), TTL: ttl,
 	})
 	if err != nil {
 		return LogResult{}, err
@@ -217,6 +225,9 @@ func (s *Service) ArtifactVersions(ctx context.Context, ref core.Ref) ([]core.Ve
 	if err := checkRef(ref); err != nil {
 		return nil, err
 	}
+	if err := s.expire(ctx); err != nil {
+		return nil, err
+	}
 	return s.meta.ListVersions(ctx, ref.Entity, ref.Project, ref.Name)
 }
 
@@ -226,6 +237,9 @@ func (s *Service) Collections(ctx context.Context, entity, project, typ string) 
 		return nil, err
 	}
 	if err := core.ValidateProject(project); err != nil {
+		return nil, err
+	}
+	if err := s.expire(ctx); err != nil {
 		return nil, err
 	}
 	return s.meta.ListCollections(ctx, entity, project, typ)
@@ -289,6 +303,13 @@ func (s *Service) UpdateArtifact(ctx context.Context, ref core.Ref, u Update) (c
 			mu.AddAliases = append(mu.AddAliases, a)
 		}
 	}
+	if u.TTL != nil {
+		ttl, err := parseTTL(*u.TTL, true)
+		if err != nil {
+			return core.Version{}, err
+		}
+		mu.TTL = &ttl
+	}
 	for _, a := range u.DelAliases {
 		if a == core.LatestAlias {
 			return core.Version{}, core.Errorf(core.ErrInvalid, "alias %q is managed by Trove and cannot be removed", a)
@@ -312,7 +333,7 @@ func (s *Service) DeleteArtifact(ctx context.Context, ref core.Ref, deleteAliase
 	if err != nil {
 		return err
 	}
-	return s.meta.DeleteVersion(ctx, v.ID, deleteAliases)
+	return s.meta.DeleteVersionAt(ctx, v.ID, deleteAliases, s.now())
 }
 
 // LoggedBy implements API.
@@ -347,11 +368,17 @@ func (s *Service) UsedBy(ctx context.Context, ref core.Ref) ([]core.Run, error) 
 
 // RunOutputs implements API.
 func (s *Service) RunOutputs(ctx context.Context, runID string) ([]core.Version, error) {
+	if err := s.expire(ctx); err != nil {
+		return nil, err
+	}
 	return s.meta.RunOutputs(ctx, runID)
 }
 
 // RunInputs implements API.
 func (s *Service) RunInputs(ctx context.Context, runID string) ([]core.Version, error) {
+	if err := s.expire(ctx); err != nil {
+		return nil, err
+	}
 	return s.meta.RunInputs(ctx, runID)
 }
 
@@ -377,6 +404,9 @@ func (s *Service) Lineage(ctx context.Context, q LineageRequest) (core.Graph, er
 		}
 		mq.VersionID = v.ID
 	case q.RunID != "":
+		if err := s.expire(ctx); err != nil {
+			return core.Graph{}, err
+		}
 		run, err := s.meta.GetRun(ctx, q.RunID)
 		if err != nil {
 			return core.Graph{}, err
@@ -421,6 +451,9 @@ func (s *Service) TypeGraph(ctx context.Context, entity, project string) (core.T
 		return core.TypeGraph{}, err
 	}
 	if err := core.ValidateProject(project); err != nil {
+		return core.TypeGraph{}, err
+	}
+	if err := s.expire(ctx); err != nil {
 		return core.TypeGraph{}, err
 	}
 	return s.meta.TypeGraph(ctx, entity, project)

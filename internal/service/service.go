@@ -47,6 +47,9 @@ type Metadata interface {
 	SizeKnown(ctx context.Context, size int64) (bool, error)
 
 	RegistryStore
+	DeleteVersionAt(ctx context.Context, id int64, deleteAliases bool, now time.Time) error
+	ExpireDue(ctx context.Context, now time.Time) ([]core.Version, error)
+	BlobUses(ctx context.Context) ([]meta.BlobUse, error)
 }
 
 // Blobs is the blob store the service needs. *blob.Bucket implements it.
@@ -135,9 +138,13 @@ func checkRef(r core.Ref) error {
 	return nil
 }
 
-// resolve validates ref and finds its committed version.
+// resolve validates ref and finds its committed version, expiring what is
+// due first.
 func (s *Service) resolve(ctx context.Context, ref core.Ref) (core.Version, error) {
 	if err := checkRef(ref); err != nil {
+		return core.Version{}, err
+	}
+	if err := s.expire(ctx); err != nil {
 		return core.Version{}, err
 	}
 	return s.meta.ResolveVersion(ctx, ref)

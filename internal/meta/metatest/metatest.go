@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) *meta.Store) {
 	tests = append(tests, typeGraphTests...)
 	tests = append(tests, refsTests...)
 	tests = append(tests, registryTests...)
+	tests = append(tests, expiryTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/core"
+)
+
+type verifyOptions struct {
+	json    bool
+	workers int
+}
+
+func newVerifyCmd(g *globals) *cobra.Command {
+	var o verifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify [--json] [-j N]",
+		Short: "Check every stored blob against its digest",
+		Long: `Re-read every blob that a version references and re-hash it, and report the
+corrupt ones (their bytes do not match their digest) and the missing ones, with the
+versions they affect. Nothing is changed. On an embedded store the blobs are read
+in-process; against a server the server reads them (site administrators only).
+
+Prints "checked N blobs (X MiB): K corrupt, M missing", then one line per problem:
+its kind, digest and the affected versions (a progress line goes to stderr on a
+terminal). Exit code: 0 when every blob is sound, 1 when problems were found or
+the check failed.`,
+		Example: `  trove verify
+  trove verify --json -j 16`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerify(cmd.Context(), g, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
+	cmd.Flags().IntVarP(&o.workers, "jobs", "j", 0, "blobs to read at once (default: the number of CPUs)")
+	return cmd
+}
+
+func runVerify(ctx context.Context, g *globals, o verifyOptions) error {
+	if o.workers < 0 {
+		return core.Errorf(core.ErrInvalid, "-j %d: want 1 or more", o.workers)
+	}
+	c, err := g.open(ctx, "", "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	opts := trove.VerifyOptions{Workers: o.workers}
+	done := func() {}
+	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		opts.Progress, done = progressLine(g.stderr)
+	}
+	rep, err := c.Verify(ctx, opts)
+	done()
+	if err != nil {
+		return err
+	}
+	if o.json {
+		if err := writeJSON(g.stdout, rep); err != nil {
+			return err
+		}
+	} else if err := printVerify(g.stdout, rep); err != nil {
+		return err
+	}
+	if len(rep.Corrupt)+len(rep.Missing) > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+// printVerify writes the text report.
+func printVerify(w io.Writer, rep trove.VerifyReport) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "checked %d blobs (%.1f MiB): %d corrupt, %d missing\n",
+		rep.Checked, float64(rep.Bytes)/(1<<20), len(rep.Corrupt), len(rep.Missing))
+	for _, p := range rep.Corrupt {
+		fmt.Fprintf(&b, "corrupt %s: %s\n", p.Digest, versionList(p.Versions))
+	}
+	for _, p := range rep.Missing {
+		fmt.Fprintf(&b, "missing %s: %s\n", p.Digest, versionList(p.Versions))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func versionList(vs []string) string {
+	if len(vs) == 0 {
+		return "(no committed version)"
+	}
+	return strings.Join(vs, ", ")
+}
+
+// progressLine returns a Progress that redraws one line on w, and a func
+// that ends the line.
+func progressLine(w io.Writer) (func(checked, total int, bytes int64), func()) {
+	var (
+		mu    sync.Mutex
+		drawn bool
+		last  time.Time
+	)
+	return func(checked, total int, bytes int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			// A line per blob would flood a slow terminal.
+			if checked < total && time.Since(last) < 100*time.Millisecond {
+				return
+			}
+			last = time.Now()
+			fmt.Fprintf(w, "\rverifying: %d/%d blobs, %.1f MiB", checked, total, float64(bytes)/(1<<20))
+			drawn = true
+		}, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if drawn {
+				fmt.Fprintln(w)
+			}
+		}
+}
