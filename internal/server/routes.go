@@ -76,6 +76,8 @@ func (s *Server) routes() []route {
 		{method: "PUT", path: teamP + "/members/{user}", fn: s.setMember},
 		{method: "DELETE", path: teamP + "/members/{user}", fn: s.removeMember},
 		{method: "PUT", path: projectP + "/visibility", fn: s.setVisibility},
+		{method: "PUT", path: pendingP, fn: s.upsertArtifact},
+		{method: "POST", path: pendingP + "/finish", fn: s.finishArtifact},
 	}
 }
 

@@ -45,6 +45,9 @@ type Metadata interface {
 	TypeGraph(ctx context.Context, entity, project string) (core.TypeGraph, error)
 
 	SizeKnown(ctx context.Context, size int64) (bool, error)
+
+	UpsertPending(ctx context.Context, u meta.Upsert) error
+	FinishPending(ctx context.Context, f meta.Finish) (core.Version, bool, error)
 }
 
 // Blobs is the blob store the service needs. *blob.Bucket implements it.

@@ -42,6 +42,9 @@ func Run(t *testing.T, newAPI func(t *testing.T) service.API) {
 		{"Diff", testDiff},
 		{"TypeGraph", testTypeGraph},
 		{"ConcurrentLog", testConcurrentLog},
+		{"Distributed", testDistributed},
+		{"DistributedConflicts", testDistributedConflicts},
+		{"DistributedInvalid", testDistributedInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newAPI(t)) })
