@@ -21,6 +21,9 @@ type Artifact struct {
 	Type        string         // "dataset", "model", "result" or any type of yours
 	Description string         // free text shown next to the version
 	Metadata    map[string]any // structured data about the version (JSON object)
+	// DistributedID keys the pending version that (*Run).UpsertArtifact and
+	// FinishArtifact build; "" means the run's Group.
+	DistributedID string
 
 	files []localFile
 	refs  []reference       // references, resolved when the artifact is logged

@@ -36,6 +36,7 @@ func newArtifactCmd(g *globals) *cobra.Command {
 		newPutCmd(g, &sc), newGetCmd(g, &sc), newInfoCmd(g, &sc), newFilesCmd(g, &sc),
 		newLsCmd(g, &sc), newVersionsCmd(g, &sc), newAliasCmd(g, &sc), newUpdateCmd(g, &sc),
 		newDeleteCmd(g, &sc), newDiffCmd(g, &sc), newCacheCmd(g),
+		newUpsertCmd(g, &sc), newFinishCmd(g, &sc),
 	)
 	return cmd
 }
