@@ -28,6 +28,9 @@ type Artifact struct {
 	// to an existing version sets that version's TTL to this one when not
 	// 0 (counted from its creation: the latest log wins).
 	TTL time.Duration
+	// DistributedID keys the pending version that (*Run).UpsertArtifact and
+	// FinishArtifact build; "" means the run's Group.
+	DistributedID string
 
 	files []localFile
 	refs  []reference       // references, resolved when the artifact is logged

@@ -39,6 +39,7 @@ func newArtifactCmd(g *globals) *cobra.Command {
 		newLsCmd(g, &sc), newVersionsCmd(g, &sc), newAliasCmd(g, &sc), newUpdateCmd(g, &sc),
 		newDeleteCmd(g, &sc), newDiffCmd(g, &sc), newCacheCmd(g),
 		newLinkCmd(g, &sc), newUnlinkCmd(g, &sc),
+		newUpsertCmd(g, &sc), newFinishCmd(g, &sc),
 	)
 	return cmd
 }

@@ -46,7 +46,7 @@ type versionJSON struct {
 	FileCount   int            `json:"file_count"`
 	State       string         `json:"state"`
 	CreatedAt   time.Time      `json:"created_at"`
-	Source      string         `json:"source,omitempty"` // the version a registry link links
+	Source      string         `json:"source,omitempty"`     // the version a registry link links
 	ExpiresAt   *time.Time     `json:"expires_at,omitempty"` // created_at + ttl; absent when it never expires
 }
 

@@ -148,60 +148,67 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 		return v, false, err
 	}
 	digest := c.Manifest.Digest().String()
-	err = s.write(ctx, func(q q) error {
-		created = false
-		pid, err := ensureProject(ctx, q, c.Entity, c.Project, c.Now)
-		if err != nil {
-			return err
-		}
-		col, err := ensureCollection(ctx, q, pid, c)
-		if err != nil {
-			return err
-		}
-		var run int64
-		if c.RunID != "" {
-			if run, err = runNode(ctx, q, c.RunID); err != nil {
-				return err
-			}
-		}
-		var id int64
-		err = q.queryRow(ctx, `SELECT id FROM versions WHERE collection_id = ? AND digest = ? AND state = 'committed'`,
-			col.id, digest).Scan(&id)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			created = true
-			if id, err = insertVersion(ctx, q, col, c, digest, meta); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		case c.TTL > 0:
-			// The latest log's time-to-live wins, counted from the
-			// version's creation like every time-to-live.
-			if err := setTTL(ctx, q, id, c.TTL); err != nil {
-				return err
-			}
-		}
-		if run != 0 {
-			if err := addEdge(ctx, q, run, id, "output", c.Now); err != nil {
-				return err
-			}
-		}
-		if err := putAliases(ctx, q, col.id, id, c.Aliases); err != nil {
-			return err
-		}
-		if created {
-			if err := refreshLatest(ctx, q, col.id); err != nil {
-				return err
-			}
-		}
-		v, err = getVersion(ctx, q, id)
+	err = s.write(ctx, func(q q) (err error) {
+		v, created, err = commitTx(ctx, q, c, digest, meta)
 		return err
 	})
 	if err != nil {
 		return core.Version{}, false, err
 	}
 	return v, created, nil
+}
+
+// commitTx is CommitVersion inside the caller's write transaction, so that
+// other writes (finishing a distributed artifact) commit with the version
+// or not at all.
+func commitTx(ctx context.Context, q q, c Commit, digest, meta string) (v core.Version, created bool, err error) {
+	pid, err := ensureProject(ctx, q, c.Entity, c.Project, c.Now)
+	if err != nil {
+		return v, created, err
+	}
+	col, err := ensureCollection(ctx, q, pid, c)
+	if err != nil {
+		return v, created, err
+	}
+	var run int64
+	if c.RunID != "" {
+		if run, err = runNode(ctx, q, c.RunID); err != nil {
+			return v, created, err
+		}
+	}
+	var id int64
+	err = q.queryRow(ctx, `SELECT id FROM versions WHERE collection_id = ? AND digest = ? AND state = 'committed'`,
+		col.id, digest).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		created = true
+		if id, err = insertVersion(ctx, q, col, c, digest, meta); err != nil {
+			return v, created, err
+		}
+	case err != nil:
+		return v, created, err
+	case c.TTL > 0:
+		// The latest log's time-to-live wins, counted from the version's
+		// creation like every time-to-live.
+		if err := setTTL(ctx, q, id, c.TTL); err != nil {
+			return v, created, err
+		}
+	}
+	if run != 0 {
+		if err := addEdge(ctx, q, run, id, "output", c.Now); err != nil {
+			return v, created, err
+		}
+	}
+	if err := putAliases(ctx, q, col.id, id, c.Aliases); err != nil {
+		return v, created, err
+	}
+	if created {
+		if err := refreshLatest(ctx, q, col.id); err != nil {
+			return v, created, err
+		}
+	}
+	v, err = getVersion(ctx, q, id)
+	return v, created, err
 }
 
 // ensureCollection creates the commit's collection if missing and returns it,

@@ -156,6 +156,28 @@ var accessEndpoints = []accessEndpoint{
 				t.Errorf("blob body %q, want %q", body, c.seed.unique)
 			}
 		}},
+	{name: "upsert-artifact", route: "PUT " + pendingP, need: authz.Write, ok: 200, fresh: true,
+		body: func(c *accessCell) string {
+			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"manifest":[{"path":"next.txt","digest":%q,"size":%d}]}`,
+				c.run.ID, c.next.Digest, c.next.Size)
+		},
+		check: func(t *testing.T, c *accessCell, body []byte) {
+			var res service.LogResult
+			if err := json.Unmarshal(body, &res); err != nil || len(res.Missing) != 0 || res.Version.ID != 0 {
+				t.Errorf("upsert answered %s (%v), want no version and nothing missing", body, err)
+			}
+		}},
+	{name: "finish-artifact", route: "POST " + pendingP + "/finish", need: authz.Write, ok: 200, fresh: true,
+		body: func(c *accessCell) string {
+			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"manifest":[{"path":"next.txt","digest":%q,"size":%d}]}`,
+				c.run.ID, c.next.Digest, c.next.Size)
+		},
+		check: func(t *testing.T, c *accessCell, body []byte) {
+			var res service.LogResult
+			if err := json.Unmarshal(body, &res); err != nil || !res.Created || res.Version.Index != 1 {
+				t.Errorf("finish answered %s (%v), want a new v1", body, err)
+			}
+		}},
 }
 
 // accessSeed is what a seeded project holds: ds:v0 (a.txt, whose content is
@@ -456,6 +478,7 @@ func (c *accessCell) request() (method, path, body string) {
 		"{name}", c.version.Name, "{version}", c.version.Label(),
 		"{run}", c.run.Name, "{id}", c.run.ID,
 		"{digest}", core.DigestOf([]byte(c.seed.unique)).String(),
+		"{distributed_id}", c.run.ID,
 	).Replace(pattern)
 	if c.ep.query != nil {
 		path += "?" + c.ep.query(c)

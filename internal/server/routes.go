@@ -83,6 +83,8 @@ func (s *Server) routes() []route {
 		{method: "POST", path: projectP + "/artifacts/{name}/links", fn: s.linkArtifact},
 		{method: "GET", path: versionP + "/links", fn: s.links},
 		{method: "POST", path: apiPrefix + "/admin/verify", fn: s.verify},
+		{method: "PUT", path: pendingP, fn: s.upsertArtifact},
+		{method: "POST", path: pendingP + "/finish", fn: s.finishArtifact},
 	}
 }
 

@@ -106,6 +106,22 @@ type API interface {
 	// Links lists the committed links of a version (of its source, for a
 	// link), oldest first.
 	Links(ctx context.Context, ref core.Ref) ([]core.Version, error)
+	// UpsertArtifact adds the request's entries to the pending (distributed)
+	// artifact of the collection keyed by req.DistributedID, for run
+	// req.RunID (required), without committing a version. As in
+	// LogArtifact, blobs the store lacks are listed in Missing and nothing
+	// is recorded. A path pending already with another digest is
+	// core.ErrConflict and nothing of the request is recorded; with the same
+	// digest it is a harmless retry. core.ErrConflict once the pending
+	// artifact is finished; core.ErrInvalid for a type that differs from
+	// the pending artifact's or the collection's.
+	UpsertArtifact(ctx context.Context, req UpsertRequest) (LogResult, error)
+	// FinishArtifact adds the request's own entries as UpsertArtifact does,
+	// then commits all the pending entries as a version as LogArtifact
+	// does, for run req.RunID (its creator); every run that upserted gets
+	// an output edge to it. core.ErrConflict if it was finished already;
+	// core.ErrInvalid when there is no entry at all.
+	FinishArtifact(ctx context.Context, req UpsertRequest) (LogResult, error)
 }
 
 // BlobIngester is the optional ability of an API to store a blob whose
@@ -178,4 +194,13 @@ type LineageRequest struct {
 	RunID     string         `json:"run_id,omitempty"`
 	Direction core.Direction `json:"direction"` // "" means both
 	Depth     int            `json:"depth"`     // 0 means unlimited
+}
+
+// UpsertRequest adds entries to a pending (distributed) artifact, or
+// finishes it. Description, metadata and aliases apply when it is finished.
+type UpsertRequest struct {
+	LogRequest
+	// DistributedID keys the pending artifact within its collection:
+	// usually the writers' run group.
+	DistributedID string `json:"distributed_id"`
 }

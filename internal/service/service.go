@@ -50,6 +50,8 @@ type Metadata interface {
 	DeleteVersionAt(ctx context.Context, id int64, deleteAliases bool, now time.Time) error
 	ExpireDue(ctx context.Context, now time.Time) ([]core.Version, error)
 	BlobUses(ctx context.Context) ([]meta.BlobUse, error)
+	UpsertPending(ctx context.Context, u meta.Upsert) error
+	FinishPending(ctx context.Context, f meta.Finish) (core.Version, bool, error)
 }
 
 // Blobs is the blob store the service needs. *blob.Bucket implements it.

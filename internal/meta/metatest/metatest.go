@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) *meta.Store) {
 	tests = append(tests, refsTests...)
 	tests = append(tests, registryTests...)
 	tests = append(tests, expiryTests...)
+	tests = append(tests, pendingTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -42,6 +42,9 @@ func Run(t *testing.T, newAPI func(t *testing.T) service.API) {
 		{"Diff", testDiff},
 		{"TypeGraph", testTypeGraph},
 		{"ConcurrentLog", testConcurrentLog},
+		{"Distributed", testDistributed},
+		{"DistributedConflicts", testDistributedConflicts},
+		{"DistributedInvalid", testDistributedInvalid},
 	}
 	tests = append(tests, registryTests...)
 	for _, tt := range tests {

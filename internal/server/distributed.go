@@ -1,0 +1,65 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/service"
+)
+
+// pendingP is a pending (distributed) artifact, keyed by its collection and
+// distributed id.
+const pendingP = projectP + "/artifacts/{name}/pending/{distributed_id}"
+
+// upsertBody is an UpsertRequest whose manifest entries are decoded
+// strictly, like logBody.
+type upsertBody struct {
+	service.UpsertRequest
+	Manifest []core.Entry `json:"manifest"`
+}
+
+func (s *Server) upsertArtifact(r *http.Request, c *caller) (any, error) {
+	req, err := s.upsertRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.UpsertArtifact(r.Context(), req)
+}
+
+func (s *Server) finishArtifact(r *http.Request, c *caller) (any, error) {
+	req, err := s.upsertRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.FinishArtifact(r.Context(), req)
+}
+
+// upsertRequest decodes the body of a route under pendingP; names in the
+// body must agree with the URL.
+func (s *Server) upsertRequest(r *http.Request) (service.UpsertRequest, error) {
+	var body upsertBody
+	if err := s.decode(r, &body); err != nil {
+		return service.UpsertRequest{}, err
+	}
+	req := body.UpsertRequest
+	for _, f := range []struct {
+		what string
+		body *string
+		path string
+	}{
+		{"entity", &req.Entity, r.PathValue("entity")},
+		{"project", &req.Project, r.PathValue("project")},
+		{"name", &req.Name, r.PathValue("name")},
+		{"distributed id", &req.DistributedID, r.PathValue("distributed_id")},
+	} {
+		if err := sameOrFill(f.what, f.body, f.path); err != nil {
+			return service.UpsertRequest{}, err
+		}
+	}
+	m, err := core.NewManifest(body.Manifest)
+	if err != nil {
+		return service.UpsertRequest{}, core.Errorf(core.ErrInvalid, "manifest: %w", err)
+	}
+	req.Manifest = m
+	return req, nil
+}

@@ -1,0 +1,105 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/meta"
+)
+
+// Distributed artifacts: several runs upsert entries into one pending
+// artifact, one run finishes it as a version (see meta.UpsertPending).
+
+// UpsertArtifact implements API.
+func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (LogResult, error) {
+	u, _, _, err := s.checkUpsert(ctx, req)
+	if err != nil {
+		return LogResult{}, err
+	}
+	// The blobs are stored before their entries are recorded, so a
+	// pending artifact never names a blob the store lacks.
+	missing, err := s.missingOf(ctx, req.Manifest)
+	if err != nil {
+		return LogResult{}, err
+	}
+	if len(missing) > 0 {
+		return LogResult{Missing: missing}, nil
+	}
+	if err := s.meta.UpsertPending(ctx, u); err != nil {
+		return LogResult{}, err
+	}
+	s.log.DebugContext(ctx, "upserted artifact", "name", req.Name, "distributed_id", req.DistributedID,
+		"run", req.RunID, "entries", req.Manifest.Len())
+	return LogResult{}, nil
+}
+
+// FinishArtifact implements API.
+func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogResult, error) {
+	u, md, aliases, err := s.checkUpsert(ctx, req)
+	if err != nil {
+		return LogResult{}, err
+	}
+	// Only the finisher's own blobs need a check: upserted entries had
+	// theirs checked when they were upserted, and garbage collection keeps
+	// what pending entries name.
+	missing, err := s.missingOf(ctx, req.Manifest)
+	if err != nil {
+		return LogResult{}, err
+	}
+	if len(missing) > 0 {
+		return LogResult{Missing: missing}, nil
+	}
+	v, created, err := s.meta.FinishPending(ctx, meta.Finish{
+		Upsert: u, Description: req.Description, Metadata: md, Aliases: aliases,
+	})
+	if err != nil {
+		return LogResult{}, err
+	}
+	s.log.DebugContext(ctx, "finished artifact", "version", v.FullName(), "created", created,
+		"distributed_id", req.DistributedID, "digest", v.Digest)
+	return LogResult{Version: v, Created: created}, nil
+}
+
+// checkUpsert validates an UpsertRequest as LogArtifact validates a
+// LogRequest, and checks that its run may still write.
+func (s *Service) checkUpsert(ctx context.Context, req UpsertRequest) (u meta.Upsert, md json.RawMessage, aliases []string, err error) {
+	if err := core.ValidateEntity(req.Entity); err != nil {
+		return u, nil, nil, err
+	}
+	if err := core.ValidateProject(req.Project); err != nil {
+		return u, nil, nil, err
+	}
+	if err := core.ValidateName(req.Name); err != nil {
+		return u, nil, nil, err
+	}
+	if err := core.ValidateType(req.Type); err != nil {
+		return u, nil, nil, err
+	}
+	if req.DistributedID == "" {
+		return u, nil, nil, core.Errorf(core.ErrInvalid, "distributed artifact %s: set the run's Group or the artifact's DistributedID", req.Name)
+	}
+	if err := core.ValidateLabel("distributed id", req.DistributedID); err != nil {
+		return u, nil, nil, err
+	}
+	if req.RunID == "" {
+		return u, nil, nil, core.Errorf(core.ErrInvalid, "distributed artifact %s: entries are added by a run, and no run is given", req.Name)
+	}
+	if len(req.Description) > maxDescription {
+		return u, nil, nil, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	}
+	if md, err = checkObject("metadata", req.Metadata); err != nil {
+		return u, nil, nil, err
+	}
+	if aliases, err = customAliases(req.Aliases); err != nil {
+		return u, nil, nil, err
+	}
+	if _, err := s.runForWrite(ctx, req.RunID); err != nil {
+		return u, nil, nil, err
+	}
+	u = meta.Upsert{
+		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
+		DistributedID: req.DistributedID, Manifest: req.Manifest, RunID: req.RunID, Now: s.now(),
+	}
+	return u, md, aliases, nil
+}
