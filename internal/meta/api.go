@@ -48,6 +48,12 @@ type Commit struct {
 	Aliases                     []string        // custom aliases to put on the version (validated by the caller; never "latest")
 	RunID                       string          // the logging run; "" for none
 	Now                         time.Time
+	// RequireBlobs makes a commit that creates a version check, in its
+	// transaction, that every stored file of the manifest has no tombstone
+	// and is live or leased at Now (see gc.go); otherwise it returns a
+	// *MissingBlobsError and commits nothing. A commit that dedups to a
+	// committed version needs no check: that version keeps its blobs.
+	RequireBlobs bool
 }
 
 // VersionUpdate changes a version's mutable fields; nil fields stay as they

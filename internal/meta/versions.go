@@ -168,6 +168,11 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			created = true
+			if c.RequireBlobs {
+				if err := checkBlobs(ctx, q, c.Manifest, c.Now); err != nil {
+					return err
+				}
+			}
 			if id, err = insertVersion(ctx, q, col, c, digest, meta); err != nil {
 				return err
 			}
