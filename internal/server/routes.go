@@ -76,6 +76,7 @@ func (s *Server) routes() []route {
 		{method: "PUT", path: teamP + "/members/{user}", fn: s.setMember},
 		{method: "DELETE", path: teamP + "/members/{user}", fn: s.removeMember},
 		{method: "PUT", path: projectP + "/visibility", fn: s.setVisibility},
+		{method: "POST", path: apiPrefix + "/admin/gc", fn: s.collectGarbage},
 	}
 }
 

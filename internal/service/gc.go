@@ -276,16 +276,21 @@ func (s *Service) GC(ctx context.Context, o GCOptions) (GCReport, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(gcParallelism)
 	for _, b := range all {
-		switch st := states[b.d]; {
+		mu.Lock()
+		st, todo := states[b.d], false
+		switch {
 		case st == meta.BlobLive:
 			rep.Live++
-			continue
 		case st == meta.BlobLeased || !b.mod.Before(cutoff):
 			rep.Kept++
-			continue
 		case o.DryRun:
 			rep.Freed++
 			rep.FreedBytes += b.size
+		default:
+			todo = true
+		}
+		mu.Unlock()
+		if !todo {
 			continue
 		}
 		g.Go(func() error {
