@@ -96,7 +96,8 @@ means latest.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g), newDemoCmd(g),
-		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g))
+		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g),
+		newGCCmd(g))
 	groups(root)
 	return root
 }
