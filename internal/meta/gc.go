@@ -8,7 +8,9 @@ package meta
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,6 +21,10 @@ import (
 
 // leaseBatch is how many digests one lease statement covers.
 const leaseBatch = 500
+
+// lockAttempts bounds how often a transaction re-creates lease rows that a
+// concurrent PruneLeases deleted before it could lock them.
+const lockAttempts = 5
 
 // MissingBlobsError is the error of a commit whose manifest names blobs
 // that are neither live nor leased, or that are being collected (see
@@ -222,13 +228,21 @@ func (s *Store) MarkBlob(ctx context.Context, d core.Digest, now time.Time) (boo
 	var marked bool
 	err := s.write(ctx, func(q q) error {
 		marked = false
-		if _, err := q.exec(ctx, `INSERT INTO blob_leases (digest, until) VALUES (?, 0) ON CONFLICT (digest) DO NOTHING`,
-			d.String()); err != nil {
-			return err
-		}
+		// A concurrent PruneLeases may delete the row between the two
+		// statements (DO NOTHING locks nothing): then insert it again.
 		var until int64
-		if err := q.queryRow(ctx, `SELECT until FROM blob_leases WHERE digest = ?`+q.d.forUpdate, d.String()).Scan(&until); err != nil {
-			return err
+		for attempt := 0; ; attempt++ {
+			if _, err := q.exec(ctx, `INSERT INTO blob_leases (digest, until) VALUES (?, 0) ON CONFLICT (digest) DO NOTHING`,
+				d.String()); err != nil {
+				return err
+			}
+			err := q.queryRow(ctx, `SELECT until FROM blob_leases WHERE digest = ?`+q.d.forUpdate, d.String()).Scan(&until)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, sql.ErrNoRows) || attempt == lockAttempts {
+				return err
+			}
 		}
 		if until > micros(now) {
 			return nil
@@ -330,23 +344,31 @@ func checkBlobs(ctx context.Context, q q, m core.Manifest, now time.Time) error 
 	if len(ds) == 0 {
 		return nil
 	}
-	list, _, err := digestList(ds)
+	list, sorted, err := digestList(ds)
 	if err != nil {
 		return err
 	}
-	if _, err := q.exec(ctx, `INSERT INTO blob_leases (digest, until)
-		SELECT value, 0 FROM (`+q.d.textList()+`) AS list WHERE true
-		ON CONFLICT (digest) DO NOTHING`, list); err != nil {
-		return err
-	}
-	rows, err := q.query(ctx, `SELECT digest FROM blob_leases WHERE digest IN (`+q.d.textList()+`) ORDER BY digest`+q.d.forShare(), list)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-	}
-	if err := rows.Close(); err != nil {
-		return err
+	// A concurrent PruneLeases may delete a row between the two
+	// statements (DO NOTHING locks nothing): then go again, until every
+	// row is there and locked.
+	for attempt := 0; ; attempt++ {
+		if _, err := q.exec(ctx, `INSERT INTO blob_leases (digest, until)
+			SELECT value, 0 FROM (`+q.d.textList()+`) AS list WHERE true
+			ON CONFLICT (digest) DO NOTHING`, list); err != nil {
+			return err
+		}
+		var n int
+		err := q.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT digest FROM blob_leases
+			WHERE digest IN (`+q.d.textList()+`) ORDER BY digest`+q.d.forShare()+`) AS locked`, list).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n == len(sorted) {
+			break
+		}
+		if attempt == lockAttempts {
+			return core.Errorf(core.ErrUnavailable, "commit: could not lock the leases of %d blobs", len(sorted))
+		}
 	}
 	missing, err := queryDigests(ctx, q, `SELECT ds.value FROM (`+q.d.textList()+`) AS ds
 		WHERE EXISTS (SELECT 1 FROM blob_tombstones t WHERE t.digest = ds.value)
