@@ -348,10 +348,11 @@ func checkBlobs(ctx context.Context, q q, m core.Manifest, now time.Time) error 
 	if err != nil {
 		return err
 	}
-	// A concurrent PruneLeases may delete a row between the two
-	// statements (DO NOTHING locks nothing): then go again, until every
-	// row is there and locked.
-	for attempt := 0; ; attempt++ {
+	// SQLite needs no row locks (see forShare). On PostgreSQL a
+	// concurrent PruneLeases may delete a row between the two statements
+	// (DO NOTHING locks nothing): then go again, until every row is there
+	// and locked.
+	for attempt := 0; q.d.forShare() != ""; attempt++ {
 		if _, err := q.exec(ctx, `INSERT INTO blob_leases (digest, until)
 			SELECT value, 0 FROM (`+q.d.textList()+`) AS list WHERE true
 			ON CONFLICT (digest) DO NOTHING`, list); err != nil {

@@ -32,8 +32,9 @@ package service
 // The commit transaction (meta.CommitVersion with RequireBlobs) accepts a
 // new version only if every blob digest of its manifest has no tombstone
 // and is live or leased; else nothing commits and LogArtifact answers the
-// digests as Missing, which the client uploads again. It is a set query:
-// three statements whatever the size of the manifest.
+// digests as Missing, which the client uploads again. It is a set query,
+// whatever the size of the manifest: one statement on SQLite, three on
+// PostgreSQL (create the missing lease rows, lock them, check).
 //
 // Why a needed blob is never deleted. A blob is deleted only after its
 // mark committed; the mark found it neither live nor leased, and no commit
