@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
@@ -77,5 +79,41 @@ func TestAdminGC(t *testing.T) {
 	}
 	if got := gcRuns(); got != "trove_gc_runs_total 1" {
 		t.Errorf("after one GC the metric is %q", got)
+	}
+}
+
+// TestCollectGarbagePeriodically checks the server's periodic collection:
+// it runs, is counted, and stops cleanly when its context ends; interval 0
+// turns it off.
+func TestCollectGarbagePeriodically(t *testing.T) {
+	e := newEnv(t, Options{}, nil)
+	if err := e.srv.CollectGarbage(t.Context(), 0); err != nil {
+		t.Fatalf("CollectGarbage(0) = %v; want nil at once", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.CollectGarbage(ctx, 5*time.Millisecond) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, _, body := e.do(t, "GET", "/metrics", nil)
+		if bytes.Contains(body, []byte("\ntrove_gc_runs_total ")) && !bytes.Contains(body, []byte("\ntrove_gc_runs_total 0\n")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no periodic GC counted within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("CollectGarbage after cancel = %v; want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("CollectGarbage did not stop within 10 s of its context ending")
+	}
+	if !strings.Contains(e.logs.String(), "garbage collected") {
+		t.Error("periodic GC logged no report")
 	}
 }
