@@ -51,6 +51,15 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]co
 	if err != nil {
 		return nil, err
 	}
+	// Stat again, now that the lease holds: a GC may have marked and
+	// deleted a blob, and dropped its tombstone, between the first Stat
+	// and the lease. A mark after the lease sees it; one before it left a
+	// tombstone (dead) or a deleted blob (this Stat).
+	if _, ok := s.meta.(gcMetadata); ok && len(stored) > 0 {
+		if err := s.statMissing(ctx, digests, missing); err != nil {
+			return nil, err
+		}
+	}
 	out := []core.Digest{}
 	seen := make(map[core.Digest]bool)
 	for i, d := range digests {
@@ -60,6 +69,29 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]co
 		}
 	}
 	return out, nil
+}
+
+// statMissing sets missing[i] for each digest not yet missing that the
+// store lacks.
+func (s *Service) statMissing(ctx context.Context, digests []core.Digest, missing []bool) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(statParallelism)
+	for i, d := range digests {
+		if missing[i] {
+			continue
+		}
+		g.Go(func() error {
+			_, err := s.blobs.Stat(gctx, d)
+			switch {
+			case errors.Is(err, core.ErrNotFound):
+				missing[i] = true
+			case err != nil:
+				return err
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // PutBlob implements API.

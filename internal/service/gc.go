@@ -16,7 +16,12 @@ package service
 //     (MissingBlobs leaves it out, so also LogArtifact's check of its
 //     manifest) or stores one for it (PutBlob; PrepareUpload before a
 //     presigned upload), it upserts blob_leases(digest, until = now +
-//     LeaseTTL), one statement per 500 digests (meta.LeaseBlobs). IngestBlob
+//     LeaseTTL), one statement per 500 digests (meta.LeaseBlobs). The lease
+//     must come before the existence check it vouches for: MissingBlobs
+//     stats, leases what it found, and stats those again (a GC may have
+//     marked, deleted and un-tombstoned a blob between the first Stat and
+//     the lease; a mark after the lease sees it); PutBlob leases before
+//     the store's own existence check. IngestBlob
 //     learns the digest only after writing, so it leases right after; the
 //     grace period covers the gap (a blob younger than Grace is never a
 //     candidate).
