@@ -33,6 +33,7 @@ type serverOptions struct {
 	logFormat, logLevel   string
 	shutdownTimeout       time.Duration
 	demo                  bool
+	gcInterval            time.Duration
 }
 
 func newServerCmd(g *globals) *cobra.Command {
@@ -91,6 +92,7 @@ at /api/v1/openapi.json.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	f.BoolVar(&o.demo, "demo", false, "fill the store with the demo projects admin/mnist and admin/zoo as the server starts (once)")
+	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "collect garbage (free blobs only deleted versions held) this often; 0 = never (trove gc runs it by hand)")
 	return cmd
 }
 
@@ -217,6 +219,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	})
 	grp.Go(func() error { return sweepTemp(gctx, b, log) })
 	grp.Go(func() error { return sweepExpired(gctx, svc, log) })
+	grp.Go(func() error { return srv.CollectGarbage(gctx, o.gcInterval) })
 	if o.demo {
 		// Seeding goes through a server of its own on the same store, so
 		// that its requests stay out of the access log and the metrics;

@@ -96,8 +96,8 @@ means latest.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g), newDemoCmd(g),
-		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g), newRegistryCmd(g))
-	root.AddCommand(newVerifyCmd(g))
+		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g), newRegistryCmd(g),
+		newGCCmd(g), newVerifyCmd(g))
 	groups(root)
 	return root
 }

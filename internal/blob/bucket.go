@@ -422,7 +422,7 @@ func (b *Bucket) Delete(ctx context.Context, d core.Digest) error {
 }
 
 // List implements Store.
-func (b *Bucket) List(ctx context.Context, fn func(d core.Digest, size int64) error) error {
+func (b *Bucket) List(ctx context.Context, fn func(d core.Digest, size int64, modTime time.Time) error) error {
 	if b.root != "" {
 		return b.listFiles(ctx, fn)
 	}
@@ -439,7 +439,7 @@ func (b *Bucket) List(ctx context.Context, fn func(d core.Digest, size int64) er
 		if !ok {
 			continue
 		}
-		if err := fn(d, obj.Size); err != nil {
+		if err := fn(d, obj.Size, obj.ModTime); err != nil {
 			return err
 		}
 	}
@@ -448,7 +448,7 @@ func (b *Bucket) List(ctx context.Context, fn func(d core.Digest, size int64) er
 // listFiles lists a file:// bucket by walking its directory once. fileblob's
 // List walks the whole tree again for every page of 1000 keys, which is
 // quadratic in the number of blobs.
-func (b *Bucket) listFiles(ctx context.Context, fn func(d core.Digest, size int64) error) error {
+func (b *Bucket) listFiles(ctx context.Context, fn func(d core.Digest, size int64, modTime time.Time) error) error {
 	var fnErr error
 	err := b.walk(ctx, blobPrefix, func(key string, info fs.FileInfo) error {
 		d, ok := parseKey(key)
@@ -461,7 +461,7 @@ func (b *Bucket) listFiles(ctx context.Context, fn func(d core.Digest, size int6
 			// blob fails with core.ErrCorrupt.
 			size, _ = plainSize(size)
 		}
-		if err := fn(d, size); err != nil {
+		if err := fn(d, size, info.ModTime()); err != nil {
 			fnErr = err
 			return fs.SkipAll
 		}

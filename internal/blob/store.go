@@ -53,12 +53,13 @@ type Store interface {
 	// Deletes of one blob all succeed.
 	Delete(ctx context.Context, d core.Digest) error
 
-	// List calls fn once for every stored blob with its size, in no
-	// particular order. Blobs stored or deleted while List runs may or may
-	// not be seen; none is seen twice. An error from fn stops List, which
-	// returns that error unchanged. fn is called from List's goroutine,
-	// one call at a time.
-	List(ctx context.Context, fn func(d core.Digest, size int64) error) error
+	// List calls fn once for every stored blob with its size and the time
+	// it was last written (garbage collection spares blobs younger than
+	// its grace period), in no particular order. Blobs stored or deleted
+	// while List runs may or may not be seen; none is seen twice. An
+	// error from fn stops List, which returns that error unchanged. fn is
+	// called from List's goroutine, one call at a time.
+	List(ctx context.Context, fn func(d core.Digest, size int64, modTime time.Time) error) error
 }
 
 // Key layout. Blob keys spread over 256 "directories" so that no directory of

@@ -52,6 +52,12 @@ type Commit struct {
 	// TTL. On dedup it replaces the existing version's time-to-live (the
 	// latest log wins); 0 leaves that one as it is.
 	TTL time.Duration
+	// RequireBlobs makes a commit that creates a version check, in its
+	// transaction, that every stored file of the manifest has no tombstone
+	// and is live or leased at Now (see gc.go); otherwise it returns a
+	// *MissingBlobsError and commits nothing. A commit that dedups to a
+	// committed version needs no check: that version keeps its blobs.
+	RequireBlobs bool
 }
 
 // VersionUpdate changes a version's mutable fields; nil fields stay as they

@@ -274,6 +274,12 @@ func addPending(ctx context.Context, q q, p pendingRow, u Upsert) error {
 	if _, err := runNode(ctx, q, u.RunID); err != nil {
 		return err
 	}
+	// As a commit does (Commit.RequireBlobs): once recorded, pending
+	// entries keep their blobs alive, so they may only name blobs that are
+	// live or leased and not being collected.
+	if err := checkBlobs(ctx, q, u.Manifest, u.Now); err != nil {
+		return err
+	}
 	if _, err := q.exec(ctx, `INSERT INTO pending_runs (pending_id, run_id) VALUES (?, ?) ON CONFLICT (pending_id, run_id) DO NOTHING`,
 		p.id, u.RunID); err != nil {
 		return err

@@ -182,6 +182,11 @@ func commitTx(ctx context.Context, q q, c Commit, digest, meta string) (v core.V
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		created = true
+		if c.RequireBlobs {
+			if err := checkBlobs(ctx, q, c.Manifest, c.Now); err != nil {
+				return v, created, err
+			}
+		}
 		if id, err = insertVersion(ctx, q, col, c, digest, meta); err != nil {
 			return v, created, err
 		}

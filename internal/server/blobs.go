@@ -50,6 +50,12 @@ type uploadPlanner interface {
 	PlanUpload(ctx context.Context, d core.Digest, presign bool) (authz.UploadPlan, error)
 }
 
+// uploadPreparer is the optional ability of the service to get ready for
+// an upload that bypasses it (*service.Service.PrepareUpload).
+type uploadPreparer interface {
+	PrepareUpload(ctx context.Context, d core.Digest) error
+}
+
 func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 	d, err := digestParam(r)
 	if err != nil {
@@ -85,6 +91,14 @@ func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 	case authz.UploadNothing:
 		return wire.UploadTarget{Stored: true, Presigns: presigns}, nil
 	case authz.UploadDirect:
+		// The bytes go around the server: lease the blob, and wait out a
+		// collection of a stored copy, before handing out the URL (see
+		// service/gc.go).
+		if p, ok := s.svc.(uploadPreparer); ok {
+			if err := p.PrepareUpload(r.Context(), d); err != nil {
+				return nil, err
+			}
+		}
 		u, h, err := s.presigner.PresignPut(r.Context(), d, req.Size, s.ttl)
 		if err != nil {
 			return nil, err

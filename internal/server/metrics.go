@@ -17,6 +17,8 @@ type metrics struct {
 	inFlight prometheus.Gauge
 	blob     *prometheus.CounterVec // direction: in, out
 	gatherer prometheus.Gatherer
+	// Garbage collection (gc.go).
+	gcRuns, gcFreedBytes prometheus.Counter
 }
 
 // newMetrics registers the collectors on reg (a new registry with the Go
@@ -59,6 +61,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Name: "trove_http_blob_bytes_total",
 		Help: "Blob bytes carried by the server, by direction (in: uploads, out: downloads).",
 	}, []string{"direction"})); err != nil {
+		return nil, err
+	}
+	if m.gcRuns, err = register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "trove_gc_runs_total",
+		Help: "Garbage collections run by this process (dry runs excluded).",
+	})); err != nil {
+		return nil, err
+	}
+	if m.gcFreedBytes, err = register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "trove_gc_freed_bytes_total",
+		Help: "Bytes of blobs freed by garbage collection.",
+	})); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -85,6 +85,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: apiPrefix + "/admin/verify", fn: s.verify},
 		{method: "PUT", path: pendingP, fn: s.upsertArtifact},
 		{method: "POST", path: pendingP + "/finish", fn: s.finishArtifact},
+		{method: "POST", path: apiPrefix + "/admin/gc", fn: s.collectGarbage},
 	}
 }
 

@@ -39,10 +39,31 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]co
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	// Lease what is stored before saying so (gc.go); a blob being
+	// collected counts as absent.
+	var stored []core.Digest
+	for i, d := range digests {
+		if !missing[i] {
+			stored = append(stored, d)
+		}
+	}
+	dead, err := s.leaseBlobs(ctx, stored)
+	if err != nil {
+		return nil, err
+	}
+	// Stat again, now that the lease holds: a GC may have marked and
+	// deleted a blob, and dropped its tombstone, between the first Stat
+	// and the lease. A mark after the lease sees it; one before it left a
+	// tombstone (dead) or a deleted blob (this Stat).
+	if _, ok := s.meta.(gcMetadata); ok && len(stored) > 0 {
+		if err := s.statMissing(ctx, digests, missing); err != nil {
+			return nil, err
+		}
+	}
 	out := []core.Digest{}
 	seen := make(map[core.Digest]bool)
 	for i, d := range digests {
-		if missing[i] && !seen[d] {
+		if (missing[i] || dead[d]) && !seen[d] {
 			seen[d] = true
 			out = append(out, d)
 		}
@@ -50,12 +71,43 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]co
 	return out, nil
 }
 
+// statMissing sets missing[i] for each digest not yet missing that the
+// store lacks.
+func (s *Service) statMissing(ctx context.Context, digests []core.Digest, missing []bool) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(statParallelism)
+	for i, d := range digests {
+		if missing[i] {
+			continue
+		}
+		g.Go(func() error {
+			_, err := s.blobs.Stat(gctx, d)
+			switch {
+			case errors.Is(err, core.ErrNotFound):
+				missing[i] = true
+			case err != nil:
+				return err
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
 // PutBlob implements API.
 func (s *Service) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
 	if d.IsZero() {
 		return core.Errorf(core.ErrInvalid, "blob digest is empty")
 	}
-	return s.blobs.Put(ctx, d, size, r)
+	if err := s.PrepareUpload(ctx, d); err != nil {
+		return err
+	}
+	if err := s.blobs.Put(ctx, d, size, r); err != nil {
+		return err
+	}
+	// A long upload may outlast the lease taken before it.
+	_, err := s.leaseBlobs(ctx, []core.Digest{d})
+	return err
 }
 
 var _ BlobIngester = (*Service)(nil)
@@ -87,6 +139,12 @@ func (s *Service) IngestBlob(ctx context.Context, size int64, r io.Reader) (core
 		// The bytes were stored under their own digest, which no
 		// manifest names: harmless, and collected with other orphans.
 		return core.Digest{}, core.Errorf(core.ErrCorrupt, "blob body is %d bytes, %d announced", n, size)
+	}
+	// The digest is known only now, so the lease follows the write; the
+	// grace period of GC covers the gap (a fresh blob is no candidate).
+	// Were d collected anyway, the commit would list it as missing.
+	if _, err := s.leaseBlobs(ctx, []core.Digest{d}); err != nil {
+		return core.Digest{}, err
 	}
 	return d, nil
 }
@@ -174,7 +232,13 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
 		Manifest: req.Manifest, Description: req.Description, Metadata: md,
 		Aliases: aliases, RunID: req.RunID, Now: s.now(), TTL: ttl,
+		RequireBlobs: true,
 	})
+	var mbe *meta.MissingBlobsError
+	if errors.As(err, &mbe) {
+		// Collected since missingOf looked, or never leased: upload again.
+		return LogResult{Missing: mbe.Digests}, nil
+	}
 	if err != nil {
 		return LogResult{}, err
 	}

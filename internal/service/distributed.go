@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
@@ -26,7 +27,12 @@ func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (LogRes
 	if len(missing) > 0 {
 		return LogResult{Missing: missing}, nil
 	}
-	if err := s.meta.UpsertPending(ctx, u); err != nil {
+	err = s.meta.UpsertPending(ctx, u)
+	if mbe := (*meta.MissingBlobsError)(nil); errors.As(err, &mbe) {
+		// Collected since missingOf looked, or never leased: upload again.
+		return LogResult{Missing: mbe.Digests}, nil
+	}
+	if err != nil {
 		return LogResult{}, err
 	}
 	s.log.DebugContext(ctx, "upserted artifact", "name", req.Name, "distributed_id", req.DistributedID,
@@ -53,6 +59,9 @@ func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogRes
 	v, created, err := s.meta.FinishPending(ctx, meta.Finish{
 		Upsert: u, Description: req.Description, Metadata: md, Aliases: aliases,
 	})
+	if mbe := (*meta.MissingBlobsError)(nil); errors.As(err, &mbe) {
+		return LogResult{Missing: mbe.Digests}, nil
+	}
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -65,6 +74,9 @@ func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogRes
 // LogRequest, and checks that its run may still write.
 func (s *Service) checkUpsert(ctx context.Context, req UpsertRequest) (u meta.Upsert, md json.RawMessage, aliases []string, err error) {
 	if err := core.ValidateEntity(req.Entity); err != nil {
+		return u, nil, nil, err
+	}
+	if err := notRegistry(req.Entity); err != nil {
 		return u, nil, nil, err
 	}
 	if err := core.ValidateProject(req.Project); err != nil {

@@ -70,6 +70,10 @@ type Options struct {
 	// HeartbeatTimeout is how long a running run may go without a heartbeat
 	// before it is reported as crashed; 0 means DefaultHeartbeatTimeout.
 	HeartbeatTimeout time.Duration
+	// LeaseTTL is how long garbage collection keeps a blob the service
+	// told a client is stored, or stored for it, while the client commits
+	// it (see gc.go); 0 means DefaultLeaseTTL.
+	LeaseTTL time.Duration
 }
 
 // DefaultHeartbeatTimeout is the default of Options.HeartbeatTimeout. The SDK
@@ -83,6 +87,7 @@ type Service struct {
 	log              *slog.Logger
 	now              func() time.Time
 	heartbeatTimeout time.Duration
+	leaseTTL         time.Duration
 }
 
 var _ API = (*Service)(nil)
@@ -98,6 +103,9 @@ func New(m Metadata, b Blobs, opts Options) *Service {
 	}
 	if s.heartbeatTimeout == 0 {
 		s.heartbeatTimeout = DefaultHeartbeatTimeout
+	}
+	if s.leaseTTL = opts.LeaseTTL; s.leaseTTL <= 0 {
+		s.leaseTTL = DefaultLeaseTTL
 	}
 	return s
 }

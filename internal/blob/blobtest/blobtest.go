@@ -528,6 +528,7 @@ func checkNoTemp(t *testing.T, s blob.Store) {
 func testList(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	ctx := t.Context()
 	s := newStore(t)
+	start := time.Now()
 	want := map[core.Digest]int64{}
 	for i := range 40 {
 		content := Content(int64(100+i), int64(i*37))
@@ -545,6 +546,18 @@ func testList(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	if len(got) != len(want) {
 		t.Errorf("List returned %d blobs; want %d", len(got), len(want))
 	}
+	// Modification times are what garbage collection's grace period goes
+	// by: each must be that of the write, within clock skew and the
+	// store's resolution (S3 keeps whole seconds).
+	err := s.List(ctx, func(d core.Digest, _ int64, mod time.Time) error {
+		if mod.Before(start.Add(-2*time.Second)) || mod.After(time.Now().Add(2*time.Second)) {
+			return fmt.Errorf("%s: modification time %v, not around the write (started %v)", d, mod, start)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("List: %v", err)
+	}
 	for d, size := range want {
 		if gs, ok := got[d]; !ok || gs != size {
 			t.Errorf("List: %s has size %d (listed: %v); want %d", d, gs, ok, size)
@@ -553,7 +566,7 @@ func testList(t *testing.T, newStore func(t *testing.T) blob.Store) {
 
 	stop := errors.New("stop")
 	calls := 0
-	err := s.List(ctx, func(core.Digest, int64) error { calls++; return stop })
+	err = s.List(ctx, func(core.Digest, int64, time.Time) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("List with fn failing = %v after %d calls; want fn's error after 1 call", err, calls)
 	}
@@ -616,7 +629,7 @@ func ReadAll(t testing.TB, s blob.Store, d core.Digest) []byte {
 func ListAll(t testing.TB, s blob.Store) map[core.Digest]int64 {
 	t.Helper()
 	got := map[core.Digest]int64{}
-	err := s.List(t.Context(), func(d core.Digest, size int64) error {
+	err := s.List(t.Context(), func(d core.Digest, size int64, _ time.Time) error {
 		if _, dup := got[d]; dup {
 			return fmt.Errorf("%s listed twice", d)
 		}
