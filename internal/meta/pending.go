@@ -32,6 +32,11 @@ type Upsert struct {
 	Manifest                    core.Manifest // the entries to add
 	RunID                       string        // the adding run; required
 	Now                         time.Time
+	// RequireBlobs checks the entries' blobs as Commit.RequireBlobs does
+	// (once recorded, pending entries keep their blobs alive): a
+	// *MissingBlobsError when some are neither live nor leased, or are
+	// being collected.
+	RequireBlobs bool
 }
 
 // Finish finishes a pending artifact: see (*Store).FinishPending.
@@ -274,11 +279,10 @@ func addPending(ctx context.Context, q q, p pendingRow, u Upsert) error {
 	if _, err := runNode(ctx, q, u.RunID); err != nil {
 		return err
 	}
-	// As a commit does (Commit.RequireBlobs): once recorded, pending
-	// entries keep their blobs alive, so they may only name blobs that are
-	// live or leased and not being collected.
-	if err := checkBlobs(ctx, q, u.Manifest, u.Now); err != nil {
-		return err
+	if u.RequireBlobs {
+		if err := checkBlobs(ctx, q, u.Manifest, u.Now); err != nil {
+			return err
+		}
 	}
 	if _, err := q.exec(ctx, `INSERT INTO pending_runs (pending_id, run_id) VALUES (?, ?) ON CONFLICT (pending_id, run_id) DO NOTHING`,
 		p.id, u.RunID); err != nil {

@@ -112,6 +112,7 @@ func (s *Service) checkUpsert(ctx context.Context, req UpsertRequest) (u meta.Up
 	u = meta.Upsert{
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
 		DistributedID: req.DistributedID, Manifest: req.Manifest, RunID: req.RunID, Now: s.now(),
+		RequireBlobs: true,
 	}
 	return u, md, aliases, nil
 }
