@@ -406,6 +406,17 @@ func (s *Service) LoggedBy(ctx context.Context, ref core.Ref) (*core.Run, error)
 	if err != nil {
 		return nil, err
 	}
+	if v.Source != "" {
+		// A link's lineage is its source's: so is the run that logged it
+		// (the linking run is only the link's creator).
+		src, err := core.ParseRef(v.Source)
+		if err != nil {
+			return nil, core.Errorf(core.ErrCorrupt, "link %s: source %q: %w", v.FullName(), v.Source, err)
+		}
+		if v, err = s.resolve(ctx, src); err != nil {
+			return nil, err
+		}
+	}
 	if v.CreatedBy == "" {
 		return nil, nil
 	}

@@ -109,9 +109,15 @@ func testRegistryLink(t *testing.T, api service.API) {
 	if err != nil || sv.Source != "" || !slices.Equal(sv.Aliases, []string{"latest"}) {
 		t.Errorf("source after linking: %+v, %v", sv, err)
 	}
-	// LoggedBy of a link is the linking run.
-	if r, err := api.LoggedBy(ctx, regRef("registry/model/Bikes:v0")); err != nil || r == nil || r.ID != run.ID {
-		t.Errorf("LoggedBy(link) = %+v, %v", r, err)
+	// LoggedBy of a link is its source's logging run, whoever linked it:
+	// here a run that only links.
+	promoter := startRun(t, api, "promote-1", "promote")
+	l2 := link(t, api, "clf:v0", "model", "Bikes-prod", promoter.ID)
+	if l2.CreatedBy != promoter.ID {
+		t.Errorf("link created by %q, want the linking run %q", l2.CreatedBy, promoter.ID)
+	}
+	if r, err := api.LoggedBy(ctx, l2.Ref()); err != nil || r == nil || r.ID != run.ID {
+		t.Errorf("LoggedBy(%s) = %+v, %v; want the source's logging run %s", l2.FullName(), r, err, run.ID)
 	}
 }
 
