@@ -76,6 +76,11 @@ func openGC(t *testing.T, db, blobs string, o service.Options) *gcEnv {
 // logFiles logs files as a version of name the way a client does: commit,
 // upload what is missing, commit again.
 func logFiles(ctx context.Context, api service.API, name string, files map[string][]byte) (service.LogResult, error) {
+	return logFilesTTL(ctx, api, name, files, "")
+}
+
+// logFilesTTL is logFiles for a version with a time-to-live ("" for none).
+func logFilesTTL(ctx context.Context, api service.API, name string, files map[string][]byte, ttl string) (service.LogResult, error) {
 	var es []core.Entry
 	byDigest := map[core.Digest][]byte{}
 	for p, c := range files {
@@ -87,7 +92,7 @@ func logFiles(ctx context.Context, api service.API, name string, files map[strin
 	if err != nil {
 		return service.LogResult{}, err
 	}
-	req := service.LogRequest{Entity: "gc", Project: "p", Name: name, Type: "dataset", Manifest: m}
+	req := service.LogRequest{Entity: "gc", Project: "p", Name: name, Type: "dataset", Manifest: m, TTL: ttl}
 	for range 10 {
 		res, err := api.LogArtifact(ctx, req)
 		if err != nil || len(res.Missing) == 0 {
@@ -389,6 +394,7 @@ func TestGCRace(t *testing.T) {
 				wg       sync.WaitGroup
 				logged   atomic.Int64
 				deleted  atomic.Int64
+				expiring atomic.Int64
 				gcRuns   atomic.Int64
 				gcFreed  atomic.Int64
 				failures = make(chan error, writers+2)
@@ -408,7 +414,14 @@ func TestGCRace(t *testing.T) {
 						for j := range 2 {
 							files[fmt.Sprintf("new%d", j)] = []byte(fmt.Sprintf("w%d i%d j%d %d", w, i, j, rng.Uint64()))
 						}
-						res, err := logFiles(ctx, e.svc, name, files)
+						// A quarter of the versions expire (after leaseTTL,
+						// so during the run), a third of the others are
+						// deleted: GC frees what those alone held.
+						ttl := ""
+						if rng.IntN(4) == 0 {
+							ttl = leaseTTL.String()
+						}
+						res, err := logFilesTTL(ctx, e.svc, name, files, ttl)
 						if ctx.Err() != nil {
 							return
 						}
@@ -417,7 +430,9 @@ func TestGCRace(t *testing.T) {
 							return
 						}
 						logged.Add(1)
-						if rng.IntN(2) == 0 {
+						if ttl != "" {
+							expiring.Add(1)
+						} else if rng.IntN(3) == 0 {
 							ref := core.Ref{Entity: "gc", Project: "p", Name: name, Selector: core.VersionLabel(res.Version.Index)}
 							if err := e.svc.DeleteArtifact(ctx, ref, true); err != nil && ctx.Err() == nil && !errors.Is(err, core.ErrNotFound) {
 								failures <- fmt.Errorf("writer %d: delete: %w", w, err)
@@ -459,10 +474,14 @@ func TestGCRace(t *testing.T) {
 			for err := range failures {
 				t.Error(err)
 			}
-			t.Logf("%v: %d versions logged, %d deleted; %d GC runs freed %d blobs", dur, logged.Load(), deleted.Load(), gcRuns.Load(), gcFreed.Load())
+			t.Logf("%v: %d versions logged, %d deleted, %d with a ttl of %v; %d GC runs freed %d blobs", dur, logged.Load(), deleted.Load(),
+				expiring.Load(), leaseTTL, gcRuns.Load(), gcFreed.Load())
 			if logged.Load() == 0 || gcRuns.Load() == 0 || gcFreed.Load() == 0 {
 				t.Fatalf("the race did not happen: %d logged, %d GC runs, %d freed", logged.Load(), gcRuns.Load(), gcFreed.Load())
 			}
+			// Let every time-to-live end, so that the versions listed
+			// below are exactly those that stay.
+			time.Sleep(leaseTTL + 100*time.Millisecond)
 
 			// Every committed version reads back whole and verified.
 			e := openGC(t, db, bl, opts)
@@ -478,6 +497,9 @@ func TestGCRace(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, v := range vs {
+					if v.ExpiresAt != nil {
+						t.Errorf("%s expired at %v and is still listed", v.FullName(), v.ExpiresAt)
+					}
 					versions++
 					ref := core.Ref{Entity: "gc", Project: "p", Name: v.Name, Selector: core.VersionLabel(v.Index)}
 					m, err := e.svc.Manifest(bg, ref)
