@@ -259,6 +259,13 @@ func (s *Store) LinkVersion(ctx context.Context, l Link) (v core.Version, create
 		if err != nil {
 			return err
 		}
+		// Lock the source's collection as a delete or an expiry of the
+		// source does, so that the source cannot be deleted or expire
+		// while it is being linked (both check for live links under that
+		// lock); ErrNotFound if it went already.
+		if _, err := lockVersionCollection(ctx, q, srcID); err != nil {
+			return err
+		}
 		src, err := getVersion(ctx, q, srcID)
 		if err != nil {
 			return err
