@@ -97,3 +97,9 @@ func (c *Client) LinkArtifact(ctx context.Context, ref, target string, aliases .
 func (c *Client) CreateRegistry(ctx context.Context, r Registry) (Registry, error) {
 	return c.api.CreateRegistry(ctx, r)
 }
+
+// UpdateRegistry replaces a registry's accepted types and protected
+// aliases (on a server: registry admins only).
+func (c *Client) UpdateRegistry(ctx context.Context, r Registry) (Registry, error) {
+	return c.api.UpdateRegistry(ctx, r)
+}

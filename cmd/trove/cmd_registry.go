@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/client"
 	"github.com/troveml/trove/internal/core"
 )
 
@@ -79,7 +80,7 @@ func newRegistryCmd(g *globals) *cobra.Command {
 		Use:   "registry",
 		Short: "List and create registries (organisation-wide collections of linked versions)",
 	}
-	cmd.AddCommand(newRegistryLsCmd(g), newRegistryCreateCmd(g))
+	cmd.AddCommand(newRegistryLsCmd(g), newRegistryCreateCmd(g), newRegistryUpdateCmd(g), newRegistryAdminCmd(g))
 	return cmd
 }
 
@@ -147,5 +148,103 @@ func newRegistryCreateCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringArrayVarP(&types, "type", "t", nil, "artifact type the registry accepts (repeatable; none = any)")
 	cmd.Flags().StringArrayVar(&protect, "protect", nil, "alias only registry admins may set (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newRegistryUpdateCmd(g *globals) *cobra.Command {
+	var (
+		types, protect []string
+		asJSON         bool
+	)
+	cmd := &cobra.Command{
+		Use:   "update NAME [-t TYPE]... [--protect ALIAS]...",
+		Short: "Replace a registry's accepted types and protected aliases (registry admins)",
+		Long: `Replace a registry's accepted types and protected aliases with the ones given:
+types not given accept any type, aliases not given are no longer protected.
+Collections keep their type and links their aliases.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withClient(ctx, g, &scope{}, func(c *trove.Client) error {
+				r, err := c.UpdateRegistry(ctx, trove.Registry{Name: args[0], Types: nonNilStrings(types), ProtectedAliases: nonNilStrings(protect)})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g.stdout, r)
+				}
+				_, err = fmt.Fprintf(g.stdout, "%s: accepts %s; protected %s\n", r.Name, listOrDash(r.Types, "any type"), listOrDash(r.ProtectedAliases, "none"))
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringArrayVarP(&types, "type", "t", nil, "artifact type the registry accepts (repeatable; none = any)")
+	cmd.Flags().StringArrayVar(&protect, "protect", nil, "alias only registry admins may set (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// newRegistryAdminCmd manages who administers a registry: account data,
+// kept by a server (like team members).
+func newRegistryAdminCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Manage a registry's admins (on a server)",
+		Long: `A registry's admins (and every server admin) may set, move and remove its
+protected aliases, unlink versions, change the registry and name other admins.`,
+	}
+	add := &cobra.Command{
+		Use:   "add REGISTRY USER",
+		Short: "Make a user an admin of a registry",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				return c.SetRegistryAdmin(ctx, args[0], args[1], true)
+			})
+		},
+	}
+	remove := &cobra.Command{
+		Use:   "remove REGISTRY USER",
+		Short: "Remove a user from a registry's admins",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				return c.SetRegistryAdmin(ctx, args[0], args[1], false)
+			})
+		},
+	}
+	var asJSON bool
+	ls := &cobra.Command{
+		Use:   "ls REGISTRY",
+		Short: "List a registry's admins (server admins, admins of every registry, are not listed)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withServer(ctx, func(c *client.Client) error {
+				names, err := c.RegistryAdmins(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(g.stdout, names)
+				}
+				for _, n := range names {
+					fmt.Fprintln(g.stdout, n)
+				}
+				return nil
+			})
+		},
+	}
+	ls.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.AddCommand(add, remove, ls)
 	return cmd
 }

@@ -63,3 +63,27 @@ func (c *Client) Links(ctx context.Context, ref core.Ref) ([]core.Version, error
 	err := c.getVersion(ctx, ref, "/links", nil, &vs)
 	return vs, err
 }
+
+// RegistryAdmins lists the users listed as admins of registry.
+func (c *Client) RegistryAdmins(ctx context.Context, registry string) ([]string, error) {
+	p, err := pathf("/api/v1/registries/%s/admins", seg{"registry name", registry})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	err = c.do(ctx, call{method: http.MethodGet, path: p, retry: retryIdempotent, out: &names})
+	return names, err
+}
+
+// SetRegistryAdmin makes user an admin of registry, or (admin false) no
+// longer one.
+func (c *Client) SetRegistryAdmin(ctx context.Context, registry, user string, admin bool) error {
+	p, err := pathf("/api/v1/registries/%s/admins/%s", seg{"registry name", registry}, seg{"user name", user})
+	if err != nil {
+		return err
+	}
+	if admin {
+		return c.do(ctx, call{method: http.MethodPut, path: p, retry: retryIdempotent})
+	}
+	return c.do(ctx, call{method: http.MethodDelete, path: p, retry: retryUnsent})
+}

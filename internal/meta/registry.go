@@ -449,6 +449,36 @@ type RegistryAdmins interface {
 	IsRegistryAdmin(ctx context.Context, registry, user string) (bool, error)
 	// SetRegistryAdmin: see (*Store).SetRegistryAdmin.
 	SetRegistryAdmin(ctx context.Context, registry, user string, admin bool) error
+	// RegistryAdmins: see (*Store).RegistryAdmins.
+	RegistryAdmins(ctx context.Context, registry string) ([]string, error)
+}
+
+// RegistryAdmins lists the users listed as admins of registry, by name
+// (server admins, who administer every registry, are not listed).
+// core.ErrNotFound for an unknown registry.
+func (s *Store) RegistryAdmins(ctx context.Context, registry string) ([]string, error) {
+	names := []string{}
+	err := s.read(ctx, func(q q) error {
+		if _, err := getRegistry(ctx, q, registry); err != nil {
+			return err
+		}
+		rows, err := q.query(ctx, `SELECT en.name FROM registry_admins ra
+			JOIN users u ON u.id = ra.user_id JOIN entities en ON en.id = u.entity_id
+			WHERE ra.registry = ? ORDER BY en.name`, registry)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+			names = append(names, n)
+		}
+		return rows.Err()
+	})
+	return names, err
 }
 
 var _ RegistryAdmins = (*Store)(nil)

@@ -80,3 +80,36 @@ func (s *Server) links(r *http.Request, c *caller) (any, error) {
 	vs, err := c.api.Links(r.Context(), versionRef(r))
 	return nonNil(vs), err
 }
+
+// The admins of a registry are account data (authz.Accounts), like team
+// members.
+
+func (s *Server) registryAdmins(r *http.Request, c *caller) (any, error) {
+	a, err := s.accounts()
+	if err != nil {
+		return nil, err
+	}
+	return a.RegistryAdmins(r.Context(), c.p, r.PathValue("registry"))
+}
+
+func (s *Server) addRegistryAdmin(r *http.Request, c *caller) (any, error) {
+	return s.setRegistryAdmin(r, c, true)
+}
+
+func (s *Server) removeRegistryAdmin(r *http.Request, c *caller) (any, error) {
+	return s.setRegistryAdmin(r, c, false)
+}
+
+func (s *Server) setRegistryAdmin(r *http.Request, c *caller, admin bool) (any, error) {
+	a, err := s.accounts()
+	if err != nil {
+		return nil, err
+	}
+	if err := core.ValidateEntity(r.PathValue("user")); err != nil {
+		return nil, err
+	}
+	if err := a.SetRegistryAdmin(r.Context(), c.p, r.PathValue("registry"), r.PathValue("user"), admin); err != nil {
+		return nil, err
+	}
+	return noContent{}, nil
+}
