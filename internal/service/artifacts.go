@@ -174,40 +174,9 @@ func customAliases(aliases []string) ([]string, error) {
 
 // LogArtifact implements API.
 func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, error) {
-	if err := core.ValidateEntity(req.Entity); err != nil {
-		return LogResult{}, err
-	}
-	if err := notRegistry(req.Entity); err != nil {
-		return LogResult{}, err
-	}
-	if err := core.ValidateProject(req.Project); err != nil {
-		return LogResult{}, err
-	}
-	if err := core.ValidateName(req.Name); err != nil {
-		return LogResult{}, err
-	}
-	if err := core.ValidateType(req.Type); err != nil {
-		return LogResult{}, err
-	}
-	if len(req.Description) > maxDescription {
-		return LogResult{}, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
-	}
-	md, err := checkObject("metadata", req.Metadata)
+	c, err := s.checkLog(ctx, req)
 	if err != nil {
 		return LogResult{}, err
-	}
-	aliases, err := customAliases(req.Aliases)
-	if err != nil {
-		return LogResult{}, err
-	}
-	ttl, err := parseTTL(req.TTL, false)
-	if err != nil {
-		return LogResult{}, err
-	}
-	if req.RunID != "" {
-		if _, err := s.runForWrite(ctx, req.RunID); err != nil {
-			return LogResult{}, err
-		}
 	}
 	// An expired version must not take the new content's dedup.
 	if err := s.expire(ctx); err != nil {
@@ -230,8 +199,8 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	}
 	v, created, err := s.meta.CommitVersion(ctx, meta.Commit{
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
-		Manifest: req.Manifest, Description: req.Description, Metadata: md,
-		Aliases: aliases, RunID: req.RunID, Now: s.now(), TTL: ttl,
+		Manifest: req.Manifest, Description: req.Description, Metadata: c.metadata,
+		Aliases: c.aliases, RunID: req.RunID, Now: s.now(), TTL: c.ttl,
 		RequireBlobs: true,
 	})
 	var mbe *meta.MissingBlobsError

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
 )
 
@@ -14,7 +13,7 @@ import (
 
 // UpsertArtifact implements API.
 func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (LogResult, error) {
-	u, _, _, err := s.checkUpsert(ctx, req)
+	u, _, _, err := s.checkUpsert(ctx, req, false)
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -42,7 +41,7 @@ func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (LogRes
 
 // FinishArtifact implements API.
 func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogResult, error) {
-	u, md, aliases, err := s.checkUpsert(ctx, req)
+	u, md, aliases, err := s.checkUpsert(ctx, req, true)
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -70,49 +69,17 @@ func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogRes
 	return LogResult{Version: v, Created: created}, nil
 }
 
-// checkUpsert validates an UpsertRequest as LogArtifact validates a
-// LogRequest, and checks that its run may still write.
-func (s *Service) checkUpsert(ctx context.Context, req UpsertRequest) (u meta.Upsert, md json.RawMessage, aliases []string, err error) {
-	if err := core.ValidateEntity(req.Entity); err != nil {
-		return u, nil, nil, err
+// checkUpsert checks an UpsertRequest (checkUpsertRequest) and returns it
+// as the metadata store takes it, with its metadata and custom aliases.
+func (s *Service) checkUpsert(ctx context.Context, req UpsertRequest, finish bool) (meta.Upsert, json.RawMessage, []string, error) {
+	c, err := s.checkUpsertRequest(ctx, req, finish)
+	if err != nil {
+		return meta.Upsert{}, nil, nil, err
 	}
-	if err := notRegistry(req.Entity); err != nil {
-		return u, nil, nil, err
-	}
-	if err := core.ValidateProject(req.Project); err != nil {
-		return u, nil, nil, err
-	}
-	if err := core.ValidateName(req.Name); err != nil {
-		return u, nil, nil, err
-	}
-	if err := core.ValidateType(req.Type); err != nil {
-		return u, nil, nil, err
-	}
-	if req.DistributedID == "" {
-		return u, nil, nil, core.Errorf(core.ErrInvalid, "distributed artifact %s: set the run's Group or the artifact's DistributedID", req.Name)
-	}
-	if err := core.ValidateLabel("distributed id", req.DistributedID); err != nil {
-		return u, nil, nil, err
-	}
-	if req.RunID == "" {
-		return u, nil, nil, core.Errorf(core.ErrInvalid, "distributed artifact %s: entries are added by a run, and no run is given", req.Name)
-	}
-	if len(req.Description) > maxDescription {
-		return u, nil, nil, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
-	}
-	if md, err = checkObject("metadata", req.Metadata); err != nil {
-		return u, nil, nil, err
-	}
-	if aliases, err = customAliases(req.Aliases); err != nil {
-		return u, nil, nil, err
-	}
-	if _, err := s.runForWrite(ctx, req.RunID); err != nil {
-		return u, nil, nil, err
-	}
-	u = meta.Upsert{
+	u := meta.Upsert{
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
 		DistributedID: req.DistributedID, Manifest: req.Manifest, RunID: req.RunID, Now: s.now(),
 		RequireBlobs: true,
 	}
-	return u, md, aliases, nil
+	return u, c.metadata, c.aliases, nil
 }

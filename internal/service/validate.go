@@ -1,0 +1,159 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/troveml/trove/internal/core"
+)
+
+// Every check LogArtifact, UpsertArtifact and FinishArtifact make before
+// they look at a single blob lives here, in CheckLog and CheckUpsert. A
+// server's access guard (package authz) runs the same checks before its
+// proof-of-possession check, which holds back blobs the caller may not
+// name: were any check left to the service alone, a request naming a blob
+// someone else stores would be answered "missing" where the same request
+// naming a blob nobody stores is answered with the check's error, and the
+// difference would tell the caller what others keep. So a new check of a
+// log or upsert request goes here, never after the blob check.
+
+// LogChecker is the optional ability of an API to check a log or upsert
+// request exactly as far as LogArtifact, UpsertArtifact and FinishArtifact
+// do before they look at blobs. *Service has it. Check for it with a type
+// assertion.
+type LogChecker interface {
+	// CheckLog returns the error LogArtifact would return for req before
+	// it looks at blobs, or nil.
+	CheckLog(ctx context.Context, req LogRequest) error
+	// CheckUpsert returns the error UpsertArtifact (or, when finish,
+	// FinishArtifact) would return for req before it looks at blobs, or
+	// nil.
+	CheckUpsert(ctx context.Context, req UpsertRequest, finish bool) error
+}
+
+var _ LogChecker = (*Service)(nil)
+
+// checkedLog is a log request's fields in the form the metadata store
+// takes them, once they are checked.
+type checkedLog struct {
+	metadata json.RawMessage // "{}" for none
+	aliases  []string        // custom aliases, without "latest", once each
+	ttl      time.Duration   // 0 for none
+}
+
+// CheckLog implements LogChecker.
+func (s *Service) CheckLog(ctx context.Context, req LogRequest) error {
+	_, err := s.checkLog(ctx, req)
+	return err
+}
+
+// checkLog makes every check of a LogRequest that does not depend on blobs:
+// the request's own fields, then the logging run's state.
+func (s *Service) checkLog(ctx context.Context, req LogRequest) (checkedLog, error) {
+	c, err := validateLog(req)
+	if err != nil {
+		return checkedLog{}, err
+	}
+	if req.RunID != "" {
+		if _, err := s.runForWrite(ctx, req.RunID); err != nil {
+			return checkedLog{}, err
+		}
+	}
+	return c, nil
+}
+
+// validateLog checks the fields of a LogRequest, touching no store.
+func validateLog(req LogRequest) (checkedLog, error) {
+	var c checkedLog
+	if err := core.ValidateEntity(req.Entity); err != nil {
+		return c, err
+	}
+	if err := notRegistry(req.Entity); err != nil {
+		return c, err
+	}
+	if err := core.ValidateProject(req.Project); err != nil {
+		return c, err
+	}
+	if err := core.ValidateName(req.Name); err != nil {
+		return c, err
+	}
+	if err := core.ValidateType(req.Type); err != nil {
+		return c, err
+	}
+	if len(req.Description) > maxDescription {
+		return c, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	}
+	var err error
+	if c.metadata, err = checkObject("metadata", req.Metadata); err != nil {
+		return c, err
+	}
+	if c.aliases, err = customAliases(req.Aliases); err != nil {
+		return c, err
+	}
+	if c.ttl, err = parseTTL(req.TTL, false); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// CheckUpsert implements LogChecker.
+func (s *Service) CheckUpsert(ctx context.Context, req UpsertRequest, finish bool) error {
+	_, err := s.checkUpsertRequest(ctx, req, finish)
+	return err
+}
+
+// checkUpsertRequest makes every check of an UpsertRequest that does not
+// depend on blobs: the request's own fields, then the run's state.
+func (s *Service) checkUpsertRequest(ctx context.Context, req UpsertRequest, finish bool) (checkedLog, error) {
+	c, err := validateUpsert(req, finish)
+	if err != nil {
+		return checkedLog{}, err
+	}
+	if _, err := s.runForWrite(ctx, req.RunID); err != nil {
+		return checkedLog{}, err
+	}
+	return c, nil
+}
+
+// validateUpsert checks the fields of an UpsertRequest, touching no store.
+// finish says whether it finishes the pending artifact.
+func validateUpsert(req UpsertRequest, finish bool) (checkedLog, error) {
+	var c checkedLog
+	if err := core.ValidateEntity(req.Entity); err != nil {
+		return c, err
+	}
+	if err := notRegistry(req.Entity); err != nil {
+		return c, err
+	}
+	if err := core.ValidateProject(req.Project); err != nil {
+		return c, err
+	}
+	if err := core.ValidateName(req.Name); err != nil {
+		return c, err
+	}
+	if err := core.ValidateType(req.Type); err != nil {
+		return c, err
+	}
+	if req.DistributedID == "" {
+		return c, core.Errorf(core.ErrInvalid, "distributed artifact %s: set the run's Group or the artifact's DistributedID", req.Name)
+	}
+	if err := core.ValidateLabel("distributed id", req.DistributedID); err != nil {
+		return c, err
+	}
+	if req.RunID == "" {
+		return c, core.Errorf(core.ErrInvalid, "distributed artifact %s: entries are added by a run, and no run is given", req.Name)
+	}
+	if len(req.Description) > maxDescription {
+		return c, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	}
+	var err error
+	if c.metadata, err = checkObject("metadata", req.Metadata); err != nil {
+		return c, err
+	}
+	if c.aliases, err = customAliases(req.Aliases); err != nil {
+		return c, err
+	}
+	_ = finish // no check differs between an upsert and a finish yet
+	return c, nil
+}
