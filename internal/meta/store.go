@@ -55,7 +55,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(s.d.goose, s.wdb, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(s.d.goose, s.wdb, fsys, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(goMigrations(s.d)...))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
