@@ -3,7 +3,11 @@ package client_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/troveml/trove/internal/client"
@@ -42,5 +46,59 @@ func TestVerifyNeedsAdmin(t *testing.T) {
 	}
 	if rep, err := admin.Verify(ctx, service.VerifyOptions{}); err != nil || rep.Checked != 0 || rep.Corrupt == nil || rep.Missing == nil {
 		t.Errorf("Verify of an empty store = %+v, %v; want nothing checked, empty lists", rep, err)
+	}
+}
+
+// A PUT of the right bytes over a damaged copy, through a server, replaces
+// it: the store reads and verifies every body it is sent. (The client
+// itself sends only what the server says is missing, which a damaged copy
+// is once verify --repair moved it aside: see servicetest's Repair.)
+func TestPutOverDamagedCopy(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	admin := e.client(t, client.Options{})
+	content := "a blob whose file gets damaged"
+	d := core.DigestOf([]byte(content))
+	if err := admin.PutBlob(ctx, d, int64(len(content)), strings.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(e.dir, "blobs", "sha256", d.Hex()[:2], d.Hex())
+	if err := os.WriteFile(path, []byte("a blob whose file gets DAMAGED"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, bobKey, err := admin.CreateUser(ctx, "bob", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(body string) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, e.ts.URL+"/api/v1/blobs/"+d.String(), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+bobKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := put("not the right bytes, same size"); code != http.StatusBadRequest && code != http.StatusUnprocessableEntity {
+		t.Errorf("PUT of wrong bytes: %d", code)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "a blob whose file gets DAMAGED" {
+		t.Fatalf("a refused PUT changed the file: %q", got)
+	}
+	if code := put(content); code != http.StatusNoContent {
+		t.Fatalf("PUT of the right bytes: %d", code)
+	}
+	rc, err := admin.GetBlob(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, err := io.ReadAll(rc); err != nil || string(got) != content {
+		t.Fatalf("after the PUT the blob reads %q, %v", got, err)
 	}
 }
