@@ -93,9 +93,7 @@ func runVerify(ctx context.Context, g *globals, o verifyOptions) error {
 // printVerify writes the text report.
 func printVerify(w io.Writer, rep trove.VerifyReport) error {
 	var b strings.Builder
-	if rep.BlobError != "" {
-		fmt.Fprintf(&b, "blobs not checked: %s\n", rep.BlobError)
-	} else {
+	if rep.BlobError == "" {
 		fmt.Fprintf(&b, "checked %d blobs (%.1f MiB): %d corrupt, %d missing\n",
 			rep.Checked, float64(rep.Bytes)/(1<<20), len(rep.Corrupt), len(rep.Missing))
 	}
@@ -106,6 +104,9 @@ func printVerify(w io.Writer, rep trove.VerifyReport) error {
 		for _, p := range db.Problems {
 			fmt.Fprintf(&b, "database (%s): damaged: %s\n", db.Database, p)
 		}
+	}
+	if rep.BlobError != "" {
+		fmt.Fprintf(&b, "blobs not checked: %s\n", rep.BlobError)
 	}
 	note := func(p trove.VerifyProblem) string {
 		switch {

@@ -184,7 +184,7 @@ func (s *Store) dbErr(err error, format string, args ...any) error {
 		return err
 	}
 	if s.noteDamage(err) {
-		return core.Errorf(core.ErrCorrupt, "%s: the %s metadata database is damaged (run trove verify): %w", fmt.Sprintf(format, args...), s.d.name, err)
+		return core.Errorf(core.ErrCorrupt, "%s: the %s metadata database is damaged: %w", fmt.Sprintf(format, args...), s.d.name, err)
 	}
 	if kind := s.d.kind(err); kind != nil {
 		return core.Errorf(kind, "%s: %w", fmt.Sprintf(format, args...), err)
