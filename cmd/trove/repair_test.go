@@ -153,7 +153,9 @@ func TestDamagedDatabase(t *testing.T) {
 		if resp.StatusCode == http.StatusOK {
 			t.Fatalf("/readyz of a server on a damaged database: 200 %s", b)
 		}
-		var body struct{ Error struct{ Code, Message string } }
+		var body struct {
+			Error struct{ Code, Message string }
+		}
 		json.Unmarshal(b, &body)
 		last = body.Error.Message
 		if resp.StatusCode == http.StatusServiceUnavailable && body.Error.Code == "corrupt" && strings.Contains(last, "damaged") {
