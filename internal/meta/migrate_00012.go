@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -63,13 +64,19 @@ func goMigrations(d *dialect) []*goose.Migration {
 }
 
 // migrateDigests sets the digest of every version to digest of its stored
-// entries, in path order, and the digest of every registry link to its
-// source's. It reads the entries once, one version after the other, holding
-// only one version's entries and the new digests (some 100 bytes per
-// version) in memory, then updates each version: a one-time cost of about
-// a second per hundred thousand versions.
+// entries, in path order, and its size to their sum (which older versions
+// let overflow: such a sum is stored as the largest int64, never negative),
+// and the digest and size of every registry link to its source's. It reads
+// the entries once, one version after the other, holding only one
+// version's entries and the new digests (some 100 bytes per version) in
+// memory, then updates each version: a one-time cost of about a second per
+// hundred thousand versions.
 func migrateDigests(ctx context.Context, q q, digest func([]core.Entry) core.Digest) error {
-	digests := make(map[int64]string)
+	type content struct {
+		digest string
+		size   int64
+	}
+	digests := make(map[int64]content)
 	rows, err := q.query(ctx, `SELECT version_id, path, digest, size, ref FROM entries ORDER BY version_id`)
 	if err != nil {
 		return err
@@ -83,7 +90,15 @@ func migrateDigests(ctx context.Context, q q, digest func([]core.Entry) core.Dig
 			// Path order is byte order, which the database's collation
 			// need not be.
 			slices.SortFunc(es, func(a, b core.Entry) int { return strings.Compare(a.Path, b.Path) })
-			digests[cur] = digest(es).String()
+			var size int64
+			for _, e := range es {
+				if e.Size < 0 || e.Size > math.MaxInt64-size {
+					size = math.MaxInt64
+					break
+				}
+				size += e.Size
+			}
+			digests[cur] = content{digest(es).String(), size}
 		}
 		es = es[:0]
 	}
@@ -134,22 +149,24 @@ func migrateDigests(ctx context.Context, q q, digest func([]core.Entry) core.Dig
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	empty := digest(nil).String()
-	stmt, err := q.tx.PrepareContext(ctx, q.d.rebind(`UPDATE versions SET digest = ? WHERE id = ?`))
+	empty := content{digest(nil).String(), 0}
+	stmt, err := q.tx.PrepareContext(ctx, q.d.rebind(`UPDATE versions SET digest = ?, size = ? WHERE id = ?`))
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, id := range ids {
-		d, ok := digests[id]
+		c, ok := digests[id]
 		if !ok {
-			d = empty
+			c = empty
 		}
-		if _, err := stmt.ExecContext(ctx, d, id); err != nil {
+		if _, err := stmt.ExecContext(ctx, c.digest, c.size, id); err != nil {
 			return fmt.Errorf("migration %d: version %d: %w", integrityVersion, id, err)
 		}
 	}
-	_, err = q.exec(ctx, `UPDATE versions SET digest = (SELECT s.digest FROM versions s WHERE s.id = versions.source_id)
+	_, err = q.exec(ctx, `UPDATE versions SET
+			digest = (SELECT s.digest FROM versions s WHERE s.id = versions.source_id),
+			size = (SELECT s.size FROM versions s WHERE s.id = versions.source_id)
 		WHERE source_id IS NOT NULL`)
 	return err
 }

@@ -3,7 +3,9 @@ package meta
 import (
 	"context"
 	"database/sql"
+	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +110,13 @@ func testMigrateDigests(t *testing.T, db *sql.DB, d *dialect, open func() (*Stor
 	regProj := id(`INSERT INTO projects (entity_id, name) VALUES (?, 'model') RETURNING id`, reg)
 	regCol := id(`INSERT INTO collections (project_id, name, type, created_at) VALUES (?, 'prod', 'model', 0) RETURNING id`, regProj)
 	link := version(regCol, 0, legacyDigest, 8+999+6, v1)
+	// Two entries of 2^63-1 bytes, which older code let through: a size
+	// of -2.
+	huge := version(col, 2, "sha256:"+strings.Repeat("0", 64), -2, nil)
+	for _, p := range []string{"x", "y"} {
+		exec(`INSERT INTO entries (version_id, path, digest, size, ref) VALUES (?, ?, ?, ?, 'https://h/x')`,
+			huge, p, core.DigestOf([]byte(p)).String(), int64(math.MaxInt64))
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +136,15 @@ func testMigrateDigests(t *testing.T, db *sql.DB, d *dialect, open func() (*Stor
 	for _, c := range []struct {
 		id   int64
 		want core.Digest
-	}{{empty, core.ManifestDigest(nil)}, {v1, m.Digest()}, {link, m.Digest()}} {
+		size int64
+	}{{empty, core.ManifestDigest(nil), 0}, {v1, m.Digest(), m.Size()}, {link, m.Digest(), m.Size()}, {huge, hugeDigest(), math.MaxInt64}} {
 		var got string
-		if err := s.rdb.QueryRowContext(ctx, s.d.rebind(`SELECT digest FROM versions WHERE id = ?`), c.id).Scan(&got); err != nil {
+		var size int64
+		if err := s.rdb.QueryRowContext(ctx, s.d.rebind(`SELECT digest, size FROM versions WHERE id = ?`), c.id).Scan(&got, &size); err != nil {
 			t.Fatal(err)
 		}
-		if got != c.want.String() {
-			t.Errorf("version %d: digest %s after the migration; want %s", c.id, got, c.want)
+		if got != c.want.String() || size != c.size {
+			t.Errorf("version %d: digest %s, size %d after the migration; want %s, %d", c.id, got, size, c.want, c.size)
 		}
 	}
 	// The stored manifest hashes to its version's digest (what a draft
@@ -153,6 +164,14 @@ func testMigrateDigests(t *testing.T, db *sql.DB, d *dialect, open func() (*Stor
 	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM damaged_blobs`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("damaged_blobs: %d rows, %v", n, err)
 	}
+}
+
+// hugeDigest is the digest of the overflowing legacy manifest.
+func hugeDigest() core.Digest {
+	return core.ManifestDigest([]core.Entry{
+		{Path: "x", Digest: core.DigestOf([]byte("x")), Size: math.MaxInt64, Ref: "https://h/x"},
+		{Path: "y", Digest: core.DigestOf([]byte("y")), Size: math.MaxInt64, Ref: "https://h/x"},
+	})
 }
 
 // The down migration gives the versions back the digests the older code
