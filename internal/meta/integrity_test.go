@@ -194,3 +194,66 @@ func DamagePage(t testing.TB, path string, page, pageSize int64) {
 		t.Fatal(err)
 	}
 }
+
+// WatchIntegrity checks at once, again when a query meets damage, and
+// stops with its context.
+func TestWatchIntegrity(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "trove.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := core.NewManifest([]core.Entry{{Path: "a", Digest: core.DigestOf([]byte("a")), Size: 1}})
+	v, _, err := s.CommitVersion(ctx, Commit{Entity: "alice", Project: "p", Name: "m", Type: "model", Manifest: m, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root, pageSize int64
+	s.rdb.QueryRowContext(ctx, `SELECT rootpage FROM sqlite_master WHERE name = 'entries'`).Scan(&root)
+	s.rdb.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize)
+	s.wdb.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	s.Close()
+	DamagePage(t, path, root, pageSize)
+	if s, err = OpenSQLite(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	done := make(chan error, 1)
+	go func() { done <- s.WatchIntegrity(ctx, 0, nil) }()
+	waitFor := func(what string, ok func(error) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok(s.Health()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: Health = %v", what, s.Health())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor("the check at start", func(err error) bool { return errors.Is(err, core.ErrCorrupt) })
+	// Queries meeting the damage, concurrently with the check they wake.
+	for range 4 {
+		if _, err := s.Manifest(ctx, v.ID); !errors.Is(err, core.ErrCorrupt) {
+			t.Errorf("Manifest = %v", err)
+		}
+	}
+	waitFor("after queries met the damage", func(err error) bool { return err != nil && strings.Contains(err.Error(), "a query failed") })
+	// The queries woke the watcher: its next report lists what they met.
+	waitFor("the check the queries woke", func(error) bool {
+		s.integrity.mu.Lock()
+		defer s.integrity.mu.Unlock()
+		return s.integrity.last != nil && slices.ContainsFunc(s.integrity.last.Problems, func(p string) bool { return strings.HasPrefix(p, "a query failed") })
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("WatchIntegrity = %v; want nil at the end of its context", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WatchIntegrity did not stop")
+	}
+}
