@@ -95,19 +95,19 @@ func (s *Store) DamagedBlobs(ctx context.Context) ([]DamagedBlob, error) {
 }
 
 // DamagedIn returns the recorded blobs that stored-file entries of version
-// id (of its source, for a registry link) name, sorted. It is one query
-// that starts from the records, which are few, and finds their entries
-// through entries_by_digest: its cost does not grow with the manifest.
+// id (of its source, for a registry link) name, sorted; nothing for a
+// version that does not exist. It is one statement, outside any
+// transaction, that starts from the records, which are few (none on a
+// healthy store), and finds their entries through entries_by_digest: its
+// cost does not grow with the manifest. Content that dedups to a version
+// asks it on every log.
 func (s *Store) DamagedIn(ctx context.Context, id int64) ([]core.Digest, error) {
 	var out []core.Digest
-	err := s.read(ctx, func(q q) error {
-		content, err := contentID(ctx, q, id)
-		if err != nil {
-			return err
-		}
+	err := s.readOne(ctx, func(q q) (err error) {
 		out, err = queryDigests(ctx, q, `SELECT db.digest FROM damaged_blobs db
-			WHERE EXISTS (SELECT 1 FROM entries e WHERE e.digest = db.digest AND e.version_id = ? AND e.ref = '')
-			ORDER BY db.digest`, content)
+			WHERE EXISTS (SELECT 1 FROM entries e WHERE e.digest = db.digest AND e.ref = ''
+				AND e.version_id = (SELECT COALESCE(v.source_id, v.id) FROM versions v WHERE v.id = ?))
+			ORDER BY db.digest`, id)
 		return err
 	})
 	return out, err
