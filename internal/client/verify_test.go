@@ -41,6 +41,9 @@ func TestVerifyNeedsAdmin(t *testing.T) {
 	if !errors.Is(err, core.ErrPermission) || !errors.As(err, &ke) {
 		t.Fatalf("Verify as bob = %v, want a permission error", err)
 	}
+	if _, err := bob.Verify(ctx, service.VerifyOptions{Repair: true}); !errors.Is(err, core.ErrPermission) {
+		t.Fatalf("Verify --repair as bob = %v, want a permission error", err)
+	}
 	if _, err := admin.Verify(ctx, service.VerifyOptions{Workers: -1}); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("Verify with -1 workers = %v, want invalid", err)
 	}
