@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -472,4 +473,87 @@ func mustHex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// memSettings is an in-memory Settings, for benchmarks.
+type memSettings struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (s *memSettings) Setting(_ context.Context, name string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[name]
+	return v, ok, nil
+}
+
+func (s *memSettings) InitSetting(_ context.Context, name, value string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.m[name]; ok {
+		return v, nil
+	}
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	s.m[name] = value
+	return value, nil
+}
+
+// BenchmarkSurveyAtRest measures the one-time survey of a store without a
+// record, of 10,000 blobs of 1 KiB, encrypted or in plain, opened with the
+// matching key or none.
+func BenchmarkSurveyAtRest(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		key  []byte
+	}{{"plain", nil}, {"encrypted", keyA}} {
+		b.Run(tc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			s, err := blob.OpenWith(b.Context(), "file://"+dir, blob.Options{EncryptionKey: tc.key})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			content := make([]byte, 1024)
+			for i := range 10_000 {
+				copy(content, fmt.Sprintf("blob %d", i))
+				d := core.DigestOf(content)
+				if err := s.Put(b.Context(), d, int64(len(content)), bytes.NewReader(content)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				c, err := s.CheckAtRest(b.Context(), &memSettings{}, hint)
+				if err != nil || !c.Recorded {
+					b.Fatalf("CheckAtRest = %+v, %v", c, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCheckAtRestRecorded measures the check every open makes once
+// the store has its record: one read of the SQLite database.
+func BenchmarkCheckAtRestRecorded(b *testing.B) {
+	m, err := meta.OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "trove.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s, err := blob.OpenWith(b.Context(), "file://"+b.TempDir(), blob.Options{EncryptionKey: keyA})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CheckAtRest(b.Context(), m, hint); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if c, err := s.CheckAtRest(b.Context(), m, hint); err != nil || c.Recorded {
+			b.Fatalf("CheckAtRest = %+v, %v", c, err)
+		}
+	}
 }
