@@ -2,6 +2,7 @@ package blob
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -294,7 +295,7 @@ func (b *Bucket) surveyAtRest(ctx context.Context) (*survey, error) {
 			}
 			eb.n++
 			eb.smallest = append(eb.smallest, sizedBlob{d, info.Size()})
-			slices.SortFunc(eb.smallest, func(x, y sizedBlob) int { return int(x.size - y.size) })
+			slices.SortFunc(eb.smallest, func(x, y sizedBlob) int { return cmp.Compare(x.size, y.size) })
 			eb.smallest = eb.smallest[:min(len(eb.smallest), proofCandidates)]
 			return nil
 		}
@@ -382,7 +383,7 @@ func (b *Bucket) prove(sv *survey, eb *encBlobs) error {
 // encrypted.
 func (b *Bucket) judge(sv *survey, want AtRest, keyHint string) (int, error) {
 	var proven, others []string // key ids: all proven, those not want's
-	unsure, unsureExample := 0, core.Digest{}
+	unsure, unsureOf, unsureID, unsureExample := 0, 0, "", core.Digest{}
 	for id, eb := range sv.enc {
 		if eb.proven {
 			proven = append(proven, hex.EncodeToString(id[:]))
@@ -391,7 +392,7 @@ func (b *Bucket) judge(sv *survey, want AtRest, keyHint string) (int, error) {
 			}
 		}
 		if eb.unsure > 0 {
-			unsure, unsureExample = unsure+eb.unsure, eb.first
+			unsure, unsureOf, unsureID, unsureExample = unsure+eb.unsure, eb.n, hex.EncodeToString(id[:]), eb.first
 		}
 	}
 	slices.Sort(proven)
@@ -407,16 +408,25 @@ func (b *Bucket) judge(sv *survey, want AtRest, keyHint string) (int, error) {
 		return 0, core.Errorf(core.ErrInvalid, "%s is encrypted under another key (key id %s; the key given has id %s): give its key file with %s",
 			b.name(), strings.Join(others, ", "), want.KeyID, keyHint)
 	case unsure > 0:
-		return 0, cannotTell(fmt.Sprintf("%d blobs look encrypted, yet the smallest of them hash to their content, which encrypted blobs never do", unsure), unsureExample)
+		return 0, cannotTell(fmt.Sprintf("%d blobs look encrypted under key id %s, yet the smallest of them do not prove it (they hash to their content, which encrypted blobs never do, or are damaged)",
+			unsureOf, unsureID), unsureExample)
 	case len(proven) > 0: // want's key
 		return sv.plain, nil
 	case sv.plain == 0 && sv.damaged > 0:
-		return 0, cannotTell(fmt.Sprintf("its only %d blobs start like encrypted ones but are damaged", sv.damaged), sv.damagedExample)
+		return 0, cannotTell(fmt.Sprintf("all its blobs (%d) start like encrypted ones but are damaged", sv.damaged), sv.damagedExample)
 	case want.Encrypted() && sv.plain > 0:
-		return 0, core.Errorf(core.ErrInvalid, "%s is not encrypted (it holds %d blobs in plain, such as %s), but a key was given (key id %s): open it without %s; to encrypt blobs at rest, start a new store with the key",
-			b.name(), sv.plain, sv.example, want.KeyID, keyHint)
+		return 0, core.Errorf(core.ErrInvalid, "%s is not encrypted (it holds %s in plain, such as %s), but a key was given (key id %s): open it without %s; to encrypt blobs at rest, start a new store with the key",
+			b.name(), count(sv.plain, "blob"), sv.example, want.KeyID, keyHint)
 	}
 	return 0, nil
+}
+
+// count returns "1 blob", "2 blobs"…
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // readStart reads up to len(buf) bytes from the start of the file at path.

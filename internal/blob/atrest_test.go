@@ -357,7 +357,21 @@ func TestAtRestSurvey(t *testing.T) {
 			fill: func(t *testing.T, dir string) { putRaw(t, dir, nil, lookalike) },
 			steps: []step{
 				{key: nil, rec: "none"},
-				{key: keyB, refuse: []string{"is not encrypted (it holds 1 blobs in plain"}},
+				{key: keyB, refuse: []string{"is not encrypted (it holds 1 blob in plain"}},
+			},
+		},
+		{
+			// More lookalikes than the survey proves: it cannot tell
+			// whether the others are encrypted, and says so.
+			name: "many lookalikes",
+			fill: func(t *testing.T, dir string) {
+				for i := range 5 {
+					putRaw(t, dir, nil, append(bytes.Clone(lookalike), byte(i)))
+				}
+			},
+			steps: []step{
+				{key: nil, refuse: []string{"do not tell whether it is encrypted: 5 blobs look encrypted under key id " + idB, "the smallest of them do not prove it"}},
+				{key: keyB, refuse: []string{"do not tell"}},
 			},
 		},
 		{
@@ -369,7 +383,7 @@ func TestAtRestSurvey(t *testing.T) {
 				}
 			},
 			steps: []step{
-				{key: nil, refuse: []string{"do not tell whether it is encrypted", "damaged", "move those files aside"}},
+				{key: nil, refuse: []string{"do not tell whether it is encrypted: all its blobs (1) start like encrypted ones but are damaged, such as /", "/sha256/", "move those files aside"}},
 				{key: keyA, refuse: []string{"do not tell whether it is encrypted"}},
 			},
 		},
