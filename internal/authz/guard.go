@@ -200,10 +200,12 @@ func (g *guard) GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, erro
 
 // LogArtifact implements service.API: Write on the artifact's project, and
 // on the logging run's project too, since the version becomes part of that
-// run's lineage. Stored blobs of the manifest that p has not shown to have
-// are reported missing (see Proof of possession in possession.go). Content
-// that dedups to a version of the collection is never held back: p may
-// write there, so it may read that version's blobs already.
+// run's lineage. The whole request is checked next (service.LogChecker),
+// then stored blobs of the manifest that p has not shown to have are
+// reported missing, as blobs nobody stores are (see Proof of possession in
+// possession.go). Content that dedups to a version of the collection is
+// never held back: p may write there, so it may read that version's blobs
+// already.
 func (g *guard) LogArtifact(ctx context.Context, req service.LogRequest) (service.LogResult, error) {
 	if err := checkProject(req.Entity, req.Project); err != nil {
 		return service.LogResult{}, err
@@ -220,12 +222,20 @@ func (g *guard) LogArtifact(ctx context.Context, req service.LogRequest) (servic
 			return service.LogResult{}, err
 		}
 	}
-	missing, err := g.checkPossession(ctx, req.Manifest)
+	if lc, ok := g.api.(service.LogChecker); ok {
+		if err := lc.CheckLog(ctx, req); err != nil {
+			return service.LogResult{}, err
+		}
+	}
+	held, err := g.held(ctx, manifestBlobs(req.Manifest))
 	if err != nil {
 		return service.LogResult{}, err
 	}
-	if len(missing) > 0 {
-		return logUnproven(req, missing)
+	if h, ok := g.api.(service.Holder); ok {
+		return h.LogArtifactHolding(ctx, req, held)
+	}
+	if len(held) > 0 {
+		return g.heldBack(ctx, req.Manifest, held)
 	}
 	return g.api.LogArtifact(ctx, req)
 }
