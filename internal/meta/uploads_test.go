@@ -306,7 +306,9 @@ func testUploadsProofs(t *testing.T, s *meta.Store) {
 	if got := proofs("nobody", asked...); len(got) != 0 {
 		t.Errorf("an unknown user's proof claims = %v", got)
 	}
-	readable := func(user string, ds []core.Digest) (map[core.Digest]bool, error) { return s.ReadableDigests(ctx, user, ds) }
+	readable := func(user string, ds []core.Digest) (map[core.Digest]bool, error) {
+		return s.ReadableDigests(ctx, user, ds)
+	}
 	wantNames(t, "bob reads after claiming alice-priv", askNames(t, readable, "bob", "alice-priv"))
 	// A proven claim is no longer a claim to prove, and keeps its proof.
 	if err := s.RecordUpload(ctx, "bob", namedDigest("alice-priv"), uploadT0); err != nil {
@@ -352,7 +354,7 @@ func testUploadsSizeReadable(t *testing.T, s *meta.Store) {
 		{"bob", "lab", true},          // team member
 		{"carol", "lab", true},        // team viewer
 		{"dave", "lab", false},
-		{"alice", "gone", false},   // deleted
+		{"alice", "gone", false},                 // deleted
 		{"alice", "legacy entity's file", false}, // an entity nobody owns
 	} {
 		got, err := s.SizeReadable(ctx, tc.user, size(tc.name))
