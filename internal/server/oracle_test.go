@@ -571,3 +571,52 @@ func TestPINOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestOracleTiming measures what an attacker would: the same requests about
+// a blob alice stores privately and about one nobody stores, alternated on
+// one server, and reports the median and quartiles of each. It asserts
+// nothing (timings are noisy on a shared machine); set TROVE_ORACLE_TIMING=N
+// (requests per case) to run it:
+//
+//	TROVE_ORACLE_TIMING=400 go test -run TestOracleTiming -v ./internal/server
+func TestOracleTiming(t *testing.T) {
+	n := 0
+	fmt.Sscan(os.Getenv("TROVE_ORACLE_TIMING"), &n)
+	if n <= 0 {
+		t.Skip("set TROVE_ORACLE_TIMING=N to measure")
+	}
+	big := strings.Repeat("alice's weights ", 1<<16) // 1 MiB
+	for _, setup := range oracleSetups {
+		t.Run(setup.name, func(t *testing.T) {
+			stored, absent := "alice's secret\n", "nobody's secret\n"
+			storedBig, absentBig := big+"A", big+"B"
+			w := newOracleWorld(t, setup, []string{stored, storedBig})
+			for _, v := range oracleVariants {
+				if v.name == "put-blob" || v.name == "ingest" || v.name == "ingest-same-size" {
+					continue // they change what bob may read, or store
+				}
+				for _, pair := range [][2]string{{stored, absent}, {storedBig, absentBig}} {
+					if len(pair[0]) > 1000 && !strings.HasPrefix(v.name, "put-blob") && v.name != "log" && v.name != "missing-blobs" {
+						continue
+					}
+					var times [2][]time.Duration
+					for i := range 2 * n {
+						c := pair[i%2]
+						req := v.req(c)
+						start := time.Now()
+						w.send(t, "bob", req)
+						times[i%2] = append(times[i%2], time.Since(start))
+					}
+					q := func(ds []time.Duration) string {
+						slices.Sort(ds)
+						return fmt.Sprintf("%6.0f %6.0f %6.0f", us(ds[len(ds)/4]), us(ds[len(ds)/2]), us(ds[3*len(ds)/4]))
+					}
+					t.Logf("%-26s %7d B  stranger-stored q1/median/q3 µs %s   nobody-stored %s",
+						v.name, len(pair[0]), q(times[0]), q(times[1]))
+				}
+			}
+		})
+	}
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
