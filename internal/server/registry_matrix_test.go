@@ -32,10 +32,10 @@ type registryCaller struct {
 }
 
 var registryCallers = []registryCaller{
-	{user: "owner", source: "admin"},     // the team lab's admin
-	{user: "member", source: "write"},    // a member of lab
-	{user: "viewer", source: "read"},     // a viewer of lab
-	{user: "stranger", source: "none"},   // nothing to do with either
+	{user: "owner", source: "admin"},   // the team lab's admin
+	{user: "member", source: "write"},  // a member of lab
+	{user: "viewer", source: "read"},   // a viewer of lab
+	{user: "stranger", source: "none"}, // nothing to do with either
 	{user: "regadmin", source: "none", regAdmin: true},
 	{user: "admin", source: "admin", regAdmin: true}, // server admin
 }
