@@ -67,6 +67,7 @@ var accessReadable = map[string][]string{
 	"member":   {"lab/shared", "owner/open"},
 	"viewer":   {"lab/shared", "owner/open"},
 	"stranger": {"owner/open", "stranger/mine"},
+	"regadmin": {"owner/open"},
 }
 
 var accessRelations = []accessRelation{
@@ -77,6 +78,9 @@ var accessRelations = []accessRelation{
 	{name: "stranger-on-owner-open", user: "stranger", project: "owner/open", authed: true, access: authz.Read},
 	{name: "viewer-on-lab-shared", user: "viewer", project: "lab/shared", authed: true, access: authz.Read},
 	{name: "member-on-lab-shared", user: "member", project: "lab/shared", authed: true, access: authz.Write},
+	// A registry admin has no say in projects.
+	{name: "registry-admin-on-owner-private", user: "regadmin", project: "owner/private", authed: true, access: authz.NoAccess},
+	{name: "registry-admin-on-owner-open", user: "regadmin", project: "owner/open", authed: true, access: authz.Read},
 	{name: "owner-on-owner-private", user: "owner", project: "owner/private", authed: true, access: authz.Admin},
 	{name: "admin-on-owner-private", user: "admin", project: "owner/private", authed: true, access: authz.Admin},
 	// The same through browser sessions: a session is its key's principal;
@@ -253,12 +257,16 @@ func newAccessWorld(t *testing.T, seeded bool) *accessWorld {
 		t.Fatal(err)
 	}
 	w.login(t, "admin", strings.TrimSpace(string(key)))
-	for _, u := range []string{"owner", "viewer", "member", "stranger"} {
+	for _, u := range []string{"owner", "viewer", "member", "stranger", "regadmin"} {
 		_, key, err := w.acc.CreateUser(ctx, w.p["admin"], u, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.login(t, u, key)
+	}
+	// regadmin administers the registry dataset, and nothing else.
+	if err := st.SetRegistryAdmin(ctx, "dataset", "regadmin", true); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := w.acc.CreateTeam(ctx, w.p["owner"], "lab"); err != nil {
 		t.Fatal(err)

@@ -176,16 +176,11 @@ var registryRows = []registryRow{
 	}, want: regAdminOnly(204)},
 }
 
-// newRegistryWorld is an access world with the user regadmin, and the
+// newRegistryWorld is an access world (with the user regadmin) with the
 // protected aliases production and gold on the registry model.
 func newRegistryWorld(t *testing.T) *accessWorld {
 	t.Helper()
 	w := newAccessWorld(t, false)
-	_, key, err := w.acc.CreateUser(context.Background(), w.p["admin"], "regadmin", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.login(t, "regadmin", key)
 	if _, err := w.svc.UpdateRegistry(context.Background(), core.Registry{Name: "model", Types: []string{"model"}, ProtectedAliases: []string{"production", "gold"}}); err != nil {
 		t.Fatal(err)
 	}
