@@ -16,6 +16,13 @@ import (
 //
 // The guard holds no state between calls: make one per request or keep one,
 // either way every call asks the store afresh.
+//
+// api is meant to be a *service.Service: the guard uses its optional
+// abilities (service.LogChecker, service.Holder, service.UploadProver,
+// service.NewBlobIngester) so that no answer depends on content p may not
+// read (possession.go). Over an API without them the guard still never
+// lets p name a blob it has not proved to have, but answers such requests
+// itself, after less work and without checking the rest of the request.
 func Guard(api service.API, st Store, p Principal) service.API {
 	return &guard{api: api, st: st, p: p}
 }

@@ -260,3 +260,33 @@ func TestPlanUpload(t *testing.T) {
 	w.blobs.setProof(od, plan("tviewer", od, true).Proof)
 	wantCommitted(t, "tviewer names the blob after uploading again", logDigest(t, w.as("tviewer"), "tviewer", "mine", "g", ownerFile))
 }
+
+// bareAPI hides the optional abilities of the service it wraps.
+type bareAPI struct{ service.API }
+
+// TestGuardWithoutAbilities: over an API without service.Holder and
+// service.LogChecker the guard still holds back what p may not name.
+func TestGuardWithoutAbilities(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	priv := w.seeds["owner/priv"]
+	stranger := authz.Guard(bareAPI{w.inner}, w.st, w.p["stranger"])
+	wantHeldBack(t, "stranger names a private blob", logDigest(t, stranger, "stranger", "mine", "stolen", "data of owner/priv"), priv.blob)
+	absent := core.DigestOf([]byte("absent"))
+	missing, err := stranger.MissingBlobs(ctx, []core.Digest{absent, priv.blob, w.seeds["owner/pub"].blob})
+	if err != nil || !slices.Equal(missing, []core.Digest{absent, priv.blob}) {
+		t.Errorf("MissingBlobs = %v, %v; want the absent and the private blob", missing, err)
+	}
+	m, _ := core.NewManifest([]core.Entry{{Path: "f", Digest: priv.blob, Size: 18}})
+	for name, f := range map[string]func(context.Context, service.UpsertRequest) (service.LogResult, error){
+		"UpsertArtifact": stranger.UpsertArtifact, "FinishArtifact": stranger.FinishArtifact,
+	} {
+		run := startRun(t, w.as("stranger"), "stranger", "mine", "writer-"+name)
+		res, err := f(ctx, service.UpsertRequest{LogRequest: service.LogRequest{Entity: "stranger", Project: "mine", Name: "d", Type: "dataset",
+			RunID: run.ID, Manifest: m}, DistributedID: "g"})
+		if err != nil || !slices.Equal(res.Missing, []core.Digest{priv.blob}) || res.Version.Name != "" {
+			t.Errorf("%s naming a private blob = %+v, %v; want it missing", name, res, err)
+		}
+	}
+	wantCommitted(t, "owner names its own blob", logDigest(t, authz.Guard(bareAPI{w.inner}, w.st, w.p["owner"]), "owner", "priv", "again", "data of owner/priv"))
+}
