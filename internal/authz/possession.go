@@ -54,12 +54,14 @@ import (
 //     the noise of one HTTP request; see the measurements in
 //     internal/server/oracle_test.go.)
 //   - PutBlob by a caller who may not read the stored blob claims it, hands
-//     the body to the store and records the proof, stored or not: the store
-//     reads, verifies and (since the repair of damaged blobs) replaces what
-//     it is sent, and when it skips reading a stored blob the guard hashes
-//     the body itself, with the store's own error messages. So an upload
-//     of the right or the wrong bytes answers the same whether or not
-//     someone else has them.
+//     the body to the store and records the proof, stored or not. A store
+//     that skips the bytes of a blob it holds leaves them to the guard,
+//     which hashes them with the store's own error messages; so an upload of
+//     the right or the wrong bytes answers the same whether or not someone
+//     else has them. The same I/O needs a store that writes what it is sent
+//     in both cases (replacing a stored copy, as the repair of damaged blobs
+//     has it do); a store that skips a stored blob saves the write of its
+//     bytes, which TestOracleTiming shows for a blob of 1 MiB.
 //   - GetBlob of a blob the caller may not read is the store's not-found,
 //     decided by one query, never by the store.
 //   - Ingest (POST /blobs) declines a size only when the caller may read a
@@ -98,6 +100,10 @@ import (
 //   - Errors never name what the caller may not read: not-found messages
 //     repeat the service's for a missing thing, a corrupt upload names only
 //     the caller's own bytes and the digest it asked for.
+//   - A blob garbage collection is deleting (in no live version any more)
+//     makes an upload of it wait for the deletion (service.PrepareUpload):
+//     for the milliseconds between mark and sweep, the wait shows that such
+//     a blob was stored. Live content is never collected.
 
 // UploadPlan says how a caller is to send a blob's bytes.
 type UploadPlan int
