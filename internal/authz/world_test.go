@@ -251,7 +251,7 @@ func (w *world) snapshot(projects ...string) string {
 				t.Fatal(err)
 			}
 			for _, v := range vs {
-				fmt.Fprintf(&b, "version %s %v %q %s\n", v.FullName(), v.Aliases, v.Description, v.Metadata)
+				fmt.Fprintf(&b, "version %s %v %q %s expires=%v\n", v.FullName(), v.Aliases, v.Description, v.Metadata, v.ExpiresAt)
 			}
 		}
 	}
