@@ -159,6 +159,10 @@ var registryRows = []registryRow{
 			}
 			wantLink(false)(t, w, c)
 		}},
+	{name: "source-aliases", method: "PATCH", path: srcURL, body: `{"add_aliases":["best"]}`,
+		want: sourceAccess("write", 200), check: wantLink(false)},
+	{name: "source-description", method: "PATCH", path: srcURL, body: `{"description":"mine","metadata":{"m":1}}`,
+		want: sourceAccess("write", 200), check: wantLink(false)},
 	{name: "source-delete", method: "DELETE", path: func(c registryCell) string { return srcURL(c) + "?delete_aliases=true" },
 		want: sourceAccess("write", 409)},
 	// Registries: created by server admins, changed by registry admins.
