@@ -44,15 +44,15 @@ import (
 //     ReferableDigests, over all of them whatever the store holds) and hands
 //     the others to the service (service.Holder), which runs its ordinary
 //     path — expiry, the dedup lookup, a Stat of every blob, a lease on
-//     every digest, the commit check — and reports the held ones missing
-//     with the absent ones, in manifest order. The held digests are never
-//     a shortcut in the guard: nobody-stored and stranger-stored run the
-//     same statements and the same blob-store calls. (What differs is only
-//     the result of one Stat, a file or an object that exists or not, and
-//     the index lookups of the queries, which find a row or none: costs of
-//     microseconds that do not change with the size of the content, below
-//     the noise of one HTTP request; see the measurements in
-//     internal/server/oracle_test.go.)
+//     every digest, a second Stat of the blobs it would call stored — and
+//     reports the held ones missing with the absent ones, in manifest
+//     order. The held digests are never a shortcut in the guard:
+//     nobody-stored and stranger-stored run the same statements and the
+//     same blob-store calls (TestContentOracle compares them). What differs
+//     is only the result of one Stat, a file or an object that exists or
+//     not, and the index lookups of the queries, which find a row or none:
+//     costs of microseconds that do not grow with the content, below the
+//     noise of one HTTP request (TestOracleTiming measures them).
 //   - PutBlob by a caller who may not read the stored blob claims it, hands
 //     the body to the store and records the proof, stored or not. A store
 //     that skips the bytes of a blob it holds leaves them to the guard,
