@@ -50,6 +50,9 @@ const (
 	EnvEntity   = "TROVE_ENTITY"
 	EnvProject  = "TROVE_PROJECT"
 	EnvCacheDir = "TROVE_CACHE_DIR"
+	// EnvEncryptionKeyFile names the key file of an encrypted embedded
+	// store (see Options.EncryptionKeyFile).
+	EnvEncryptionKeyFile = "TROVE_ENCRYPTION_KEY_FILE"
 )
 
 // DefaultProject is the project used when none is given.
@@ -72,6 +75,15 @@ type Options struct {
 	// CacheDir holds the stat cache and the blob cache. Default:
 	// $TROVE_CACHE_DIR, else $XDG_CACHE_HOME/trove, else ~/.cache/trove.
 	CacheDir string
+	// EncryptionKeyFile is the key file of an embedded store whose blobs
+	// are encrypted at rest, such as the data directory of a trove server
+	// started with --encryption-key-file: the same file, in the same format
+	// (32 raw bytes or 64 hex digits, mode 0600). With it the SDK encrypts
+	// as that server does; without it, or with another key, opening such
+	// a store fails and nothing is written, and a key for a store that
+	// keeps its blobs in plain fails too. Ignored for a server, which has
+	// its own. Default: $TROVE_ENCRYPTION_KEY_FILE.
+	EncryptionKeyFile string
 	// Logger receives debug messages; nil keeps the SDK silent.
 	Logger *slog.Logger
 	// Progress, when set, is told about long transfers (hashing, uploads,
@@ -161,7 +173,7 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.openEmbedded(ctx, dir); err != nil {
+	if err := c.openEmbedded(ctx, dir, firstNonEmpty(opts.EncryptionKeyFile, os.Getenv(EnvEncryptionKeyFile))); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -202,8 +214,17 @@ func dataDir(u string) (string, error) {
 }
 
 // openEmbedded opens the SQLite metadata and the file blob store of a data
-// directory, creating them on first use.
-func (c *Client) openEmbedded(ctx context.Context, dir string) error {
+// directory, creating them on first use. With keyFile the blobs are
+// encrypted under the key in it; either way the store must record the same
+// (blob.OpenChecked), as a server on the directory checks too.
+func (c *Client) openEmbedded(ctx context.Context, dir, keyFile string) error {
+	var bopts blob.Options
+	if keyFile != "" {
+		var err error
+		if bopts.EncryptionKey, err = blob.LoadKey(keyFile); err != nil {
+			return fmt.Errorf("%s: %w", EnvEncryptionKeyFile, err)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
 	}
@@ -213,10 +234,13 @@ func (c *Client) openEmbedded(ctx context.Context, dir string) error {
 	}
 	// Build the URL so that '#', '?' or '%' in the path stay part of it.
 	blobURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(dir, "blobs"))}).String()
-	b, err := blob.Open(ctx, blobURL)
+	b, atRest, err := blob.OpenChecked(ctx, blobURL, bopts, m, EnvEncryptionKeyFile)
 	if err != nil {
 		m.Close()
 		return err
+	}
+	if atRest.Plain > 0 {
+		c.log.Warn("blobs stored in plain in an encrypted store (written without the key before stores recorded their key); they read as corrupt", "count", atRest.Plain)
 	}
 	svc := service.New(m, b, service.Options{Logger: c.log})
 	c.api = svc

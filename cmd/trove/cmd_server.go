@@ -69,6 +69,13 @@ With S3, clients upload and download blob bytes straight to and from the
 bucket through presigned URLs (turn off with --no-presign). Credentials come
 from the standard AWS environment variables and files.
 
+With --encryption-key-file KEY, file blobs are encrypted at rest. The store
+records whether its blobs are encrypted, and the key's id: a start with
+another key or without one is refused, and so is a key for a store that keeps
+its blobs in plain. Embedded CLIs and SDKs on the same data directory give the
+key with TROVE_ENCRYPTION_KEY_FILE. Trove does not encrypt S3 blobs: use the
+bucket's server-side encryption.
+
 On first start the server creates the site administrator "admin" and writes its
 API key to DATA/admin-api-key (mode 0600). Create more users with
   TROVE_URL=http://HOST:PORT TROVE_API_KEY=$(cat DATA/admin-api-key) trove user create NAME
@@ -90,7 +97,7 @@ query meets damage.`,
 	f.StringVar(&o.blobs, "blobs", "", "blob store: s3://bucket?endpoint=…&region=… or file:///dir (default DATA/blobs)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
-	f.StringVar(&o.encryptionKeyFile, "encryption-key-file", "", "encrypt file blobs at rest with AES-256-GCM under the 32-byte key in this file (mode 0600; 32 raw bytes or 64 hex digits)")
+	f.StringVar(&o.encryptionKeyFile, "encryption-key-file", "", "encrypt file blobs at rest with AES-256-GCM under the 32-byte key in this file (mode 0600; 32 raw bytes or 64 hex digits; default $TROVE_ENCRYPTION_KEY_FILE)")
 	f.BoolVar(&o.noPresign, "no-presign", false, "carry blob bytes through the server even when the blob store could presign URLs")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -154,6 +161,9 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		o.blobs = (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(data, "blobs"))}).String()
 	}
 	var bopts blob.Options
+	if o.encryptionKeyFile == "" {
+		o.encryptionKeyFile = os.Getenv(trove.EnvEncryptionKeyFile)
+	}
 	if o.encryptionKeyFile != "" {
 		if bopts.EncryptionKey, err = blob.LoadKey(o.encryptionKeyFile); err != nil {
 			return err
@@ -165,11 +175,18 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		return err
 	}
 	defer m.Close()
-	b, err := blob.OpenWith(ctx, o.blobs, bopts)
+	// The store records whether its blobs are encrypted and under which
+	// key: a server with the wrong key, or none, refuses to start rather
+	// than call every blob corrupt or write blobs the others cannot read.
+	b, atRest, err := blob.OpenChecked(ctx, o.blobs, bopts, m, "--encryption-key-file")
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	if atRest.Plain > 0 {
+		log.Warn("blobs stored in plain in an encrypted store (written without the key before stores recorded their key); they read as corrupt, trove verify lists them",
+			"count", atRest.Plain)
+	}
 
 	svc := service.New(m, b, service.Options{Logger: log})
 	auth := server.NewAuth(m)

@@ -16,6 +16,13 @@ import (
 //
 // The guard holds no state between calls: make one per request or keep one,
 // either way every call asks the store afresh.
+//
+// api is meant to be a *service.Service: the guard uses its optional
+// abilities (service.LogChecker, service.Holder, service.UploadProver,
+// service.NewBlobIngester) so that no answer depends on content p may not
+// read (possession.go). Over an API without them the guard still never
+// lets p name a blob it has not proved to have, but answers such requests
+// itself, after less work and without checking the rest of the request.
 func Guard(api service.API, st Store, p Principal) service.API {
 	return &guard{api: api, st: st, p: p}
 }
@@ -200,10 +207,12 @@ func (g *guard) GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, erro
 
 // LogArtifact implements service.API: Write on the artifact's project, and
 // on the logging run's project too, since the version becomes part of that
-// run's lineage. Stored blobs of the manifest that p has not shown to have
-// are reported missing (see Proof of possession in possession.go). Content
-// that dedups to a version of the collection is never held back: p may
-// write there, so it may read that version's blobs already.
+// run's lineage. The whole request is checked next (service.LogChecker),
+// then stored blobs of the manifest that p has not shown to have are
+// reported missing, as blobs nobody stores are (see Proof of possession in
+// possession.go). Content that dedups to a version of the collection is
+// never held back: p may write there, so it may read that version's blobs
+// already.
 func (g *guard) LogArtifact(ctx context.Context, req service.LogRequest) (service.LogResult, error) {
 	if err := checkProject(req.Entity, req.Project); err != nil {
 		return service.LogResult{}, err
@@ -220,12 +229,20 @@ func (g *guard) LogArtifact(ctx context.Context, req service.LogRequest) (servic
 			return service.LogResult{}, err
 		}
 	}
-	missing, err := g.checkPossession(ctx, req.Manifest)
+	if lc, ok := g.api.(service.LogChecker); ok {
+		if err := lc.CheckLog(ctx, req); err != nil {
+			return service.LogResult{}, err
+		}
+	}
+	held, err := g.held(ctx, manifestBlobs(req.Manifest))
 	if err != nil {
 		return service.LogResult{}, err
 	}
-	if len(missing) > 0 {
-		return logUnproven(req, missing)
+	if h, ok := g.api.(service.Holder); ok {
+		return h.LogArtifactHolding(ctx, req, held)
+	}
+	if len(held) > 0 {
+		return g.heldBack(ctx, req.Manifest, held)
 	}
 	return g.api.LogArtifact(ctx, req)
 }

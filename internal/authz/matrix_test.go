@@ -36,7 +36,7 @@ type operation struct {
 var operations = []operation{
 	{"read", opRead, false},
 	{"write", opWrite, true},
-	{"alias", opAlias, true},
+	{"update", opAlias, true}, // every field of UpdateArtifact
 	{"delete", opDelete, true},
 	{"lineage", opLineage, false},
 	{"download", opDownload, false},
@@ -82,7 +82,11 @@ func opAlias(t *testing.T, w *world, api service.API, s seed, home core.Run) []e
 	_, e1 := api.UpdateArtifact(ctx, s.data.Ref(), service.Update{AddAliases: []string{"best"}})
 	_, e2 := api.UpdateArtifact(ctx, s.data.Ref(), service.Update{DelAliases: []string{"prod"}})
 	_, e3 := api.UpdateArtifact(ctx, s.model.Ref(), service.Update{Description: &desc})
-	return []error{e1, e2, e3}
+	_, e4 := api.UpdateArtifact(ctx, s.model.Ref(), service.Update{Metadata: []byte(`{"changed":true}`)})
+	year, none := "8760h", "none"
+	_, e5 := api.UpdateArtifact(ctx, s.model.Ref(), service.Update{TTL: &year})
+	_, e6 := api.UpdateArtifact(ctx, s.model.Ref(), service.Update{TTL: &none})
+	return []error{e1, e2, e3, e4, e5, e6}
 }
 
 func opDelete(t *testing.T, w *world, api service.API, s seed, home core.Run) []error {

@@ -180,12 +180,13 @@ func TestPutBlobRace(t *testing.T) {
 	wantKind(t, "stranger reads after the right bytes", readAll(w.as("stranger"), priv.blob), nil)
 }
 
-// TestPlanUpload: where each caller is told to send a blob.
+// TestPlanUpload: where each caller is told to send a blob, and how a
+// presigned upload proves possession.
 func TestPlanUpload(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	priv := w.seeds["owner/priv"]
-	plan := func(user string, d core.Digest, presign bool) authz.UploadPlan {
+	plan := func(user string, d core.Digest, presign bool) authz.Upload {
 		t.Helper()
 		up, ok := w.as(user).(authz.Uploader)
 		if !ok {
@@ -194,6 +195,9 @@ func TestPlanUpload(t *testing.T) {
 		p, err := up.PlanUpload(ctx, d, presign)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if (p.Proof != "") != (p.Plan == authz.UploadDirect) {
+			t.Errorf("plan %v with proof %q", p.Plan, p.Proof)
 		}
 		return p
 	}
@@ -208,21 +212,81 @@ func TestPlanUpload(t *testing.T) {
 		{"owner, own stored blob", "owner", priv.blob, true, authz.UploadNothing},
 		{"admin, any stored blob", "admin", priv.blob, true, authz.UploadNothing},
 		{"stranger, public stored blob", "stranger", w.seeds["owner/pub"].blob, true, authz.UploadNothing},
-		{"stranger, private stored blob", "stranger", priv.blob, true, authz.UploadToServer},
+		// A blob the caller may not name gets the plan of an absent one.
+		{"stranger, private stored blob", "stranger", priv.blob, true, authz.UploadDirect},
 		{"stranger, private stored blob, no presigning", "stranger", priv.blob, false, authz.UploadToServer},
 		{"owner, absent blob, no presigning", "owner", fresh, false, authz.UploadToServer},
 		{"owner, absent blob", "owner", fresh, true, authz.UploadDirect},
 	} {
-		if got := plan(c.user, c.d, c.presign); got != c.want {
+		if got := plan(c.user, c.d, c.presign).Plan; got != c.want {
 			t.Errorf("%s: %v, want %v", c.what, got, c.want)
 		}
 	}
-	// The owner's presigned upload lands: it may commit it, the stranger
-	// may not take it.
-	files(t, w.inner, map[string]string{"f": "fresh"})
-	wantHeldBack(t, "stranger names the owner's presigned upload", logDigest(t, w.as("stranger"), "stranger", "mine", "f", "fresh"), fresh)
-	if got := plan("stranger", fresh, true); got != authz.UploadToServer {
-		t.Errorf("stranger, the owner's presigned upload: %v, want %v", got, authz.UploadToServer)
+	// A claim keeps its proof: a client retrying with its first URL
+	// still proves its upload.
+	own := plan("owner", fresh, true)
+	if again := plan("owner", fresh, true); again.Proof != own.Proof {
+		t.Errorf("the owner's second plan has proof %q, the first %q", again.Proof, own.Proof)
 	}
+	// The owner's presigned upload lands, with its proof. The stranger,
+	// who knows the digest, asks for an upload too: another proof.
+	files(t, w.inner, map[string]string{"f": "fresh"})
+	w.blobs.setProof(fresh, own.Proof)
+	wantHeldBack(t, "stranger names the owner's presigned upload", logDigest(t, w.as("stranger"), "stranger", "mine", "f", "fresh"), fresh)
+	theirs := plan("stranger", fresh, true)
+	if theirs.Plan != authz.UploadDirect || theirs.Proof == own.Proof {
+		t.Fatalf("stranger, the owner's presigned upload: %+v; want a presigned upload with a proof of its own", theirs)
+	}
+	// The object carries the owner's proof: the owner may commit it, the
+	// stranger, whose claim it does not prove, may not.
+	wantHeldBack(t, "stranger names the blob it claimed", logDigest(t, w.as("stranger"), "stranger", "mine", "f", "fresh"), fresh)
 	wantCommitted(t, "owner names its presigned upload", logDigest(t, w.as("owner"), "owner", "priv", "f", "fresh"))
+	wantKind(t, "stranger reads the owner's upload", readAll(w.as("stranger"), fresh), core.ErrNotFound)
+
+	// The stranger's own presigned upload of the private blob replaces the
+	// object (the store checked the checksum): its proof is now there.
+	w.blobs.setProof(priv.blob, plan("stranger", priv.blob, true).Proof)
+	wantCommitted(t, "stranger names the private blob it uploaded", logDigest(t, w.as("stranger"), "stranger", "mine", "copied", "data of owner/priv"))
+	wantKind(t, "stranger reads the blob it uploaded", readAll(w.as("stranger"), priv.blob), nil)
+	// Someone else's upload in between means uploading again.
+	ownerFile := "owner's other file"
+	od := core.DigestOf([]byte(ownerFile))
+	files(t, w.inner, map[string]string{"g": ownerFile})
+	logDigest(t, w.inner, "owner", "priv", "other", ownerFile)
+	w.blobs.setProof(od, plan("tviewer", od, true).Proof)
+	w.blobs.setProof(od, plan("tmember", od, true).Proof)
+	wantHeldBack(t, "tviewer names a blob re-uploaded since", logDigest(t, w.as("tviewer"), "tviewer", "mine", "g", ownerFile), od)
+	wantCommitted(t, "tmember names the blob it uploaded last", logDigest(t, w.as("tmember"), "tmember", "mine", "g", ownerFile))
+	w.blobs.setProof(od, plan("tviewer", od, true).Proof)
+	wantCommitted(t, "tviewer names the blob after uploading again", logDigest(t, w.as("tviewer"), "tviewer", "mine", "g", ownerFile))
+}
+
+// bareAPI hides the optional abilities of the service it wraps.
+type bareAPI struct{ service.API }
+
+// TestGuardWithoutAbilities: over an API without service.Holder and
+// service.LogChecker the guard still holds back what p may not name.
+func TestGuardWithoutAbilities(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	priv := w.seeds["owner/priv"]
+	stranger := authz.Guard(bareAPI{w.inner}, w.st, w.p["stranger"])
+	wantHeldBack(t, "stranger names a private blob", logDigest(t, stranger, "stranger", "mine", "stolen", "data of owner/priv"), priv.blob)
+	absent := core.DigestOf([]byte("absent"))
+	missing, err := stranger.MissingBlobs(ctx, []core.Digest{absent, priv.blob, w.seeds["owner/pub"].blob})
+	if err != nil || !slices.Equal(missing, []core.Digest{absent, priv.blob}) {
+		t.Errorf("MissingBlobs = %v, %v; want the absent and the private blob", missing, err)
+	}
+	m, _ := core.NewManifest([]core.Entry{{Path: "f", Digest: priv.blob, Size: 18}})
+	for name, f := range map[string]func(context.Context, service.UpsertRequest) (service.LogResult, error){
+		"UpsertArtifact": stranger.UpsertArtifact, "FinishArtifact": stranger.FinishArtifact,
+	} {
+		run := startRun(t, w.as("stranger"), "stranger", "mine", "writer-"+name)
+		res, err := f(ctx, service.UpsertRequest{LogRequest: service.LogRequest{Entity: "stranger", Project: "mine", Name: "d", Type: "dataset",
+			RunID: run.ID, Manifest: m}, DistributedID: "g"})
+		if err != nil || !slices.Equal(res.Missing, []core.Digest{priv.blob}) || res.Version.Name != "" {
+			t.Errorf("%s naming a private blob = %+v, %v; want it missing", name, res, err)
+		}
+	}
+	wantCommitted(t, "owner names its own blob", logDigest(t, authz.Guard(bareAPI{w.inner}, w.st, w.p["owner"]), "owner", "priv", "again", "data of owner/priv"))
 }

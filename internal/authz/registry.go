@@ -10,10 +10,13 @@ import (
 
 // Registries (DESIGN §1): every user may read every registry and link the
 // versions it may read into one; setting, moving or removing a registry's
-// protected alias, unlinking, and managing registries need a registry
-// admin: a server admin, or a user listed as an admin of that registry.
-// Other changes to a registry version (description, metadata, unprotected
-// aliases) are open to every user, as linking with those aliases is.
+// protected alias, setting or clearing a registry version's time-to-live
+// (which would unlink it when it passes), unlinking, and managing
+// registries need a registry admin: a server admin, or a user listed as an
+// admin of that registry. Other changes to a registry version (description,
+// metadata, unprotected aliases) are open to every user, as linking with
+// those aliases is: registry members curate them, as in the reference's
+// registry roles.
 
 // Linker is the optional ability of an API to say whether a link is new;
 // *service.Service and the guard have it.
@@ -45,21 +48,27 @@ func (g *guard) needRegistryAdmin(ctx context.Context, registry, what string) er
 	return nil
 }
 
+// registry returns the registry of that name, nil when there is none (the
+// service then says so).
+func (g *guard) registry(ctx context.Context, name string) (*core.Registry, error) {
+	rs, err := g.api.Registries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rs {
+		if rs[i].Name == name {
+			return &rs[i], nil
+		}
+	}
+	return nil, nil
+}
+
 // needProtected checks that p may set or remove aliases on a version of
 // registry: registry admin for its protected aliases.
 func (g *guard) needProtected(ctx context.Context, registry string, aliases []string) error {
-	var reg *core.Registry
-	rs, err := g.api.Registries(ctx)
-	if err != nil {
+	reg, err := g.registry(ctx, registry)
+	if err != nil || reg == nil {
 		return err
-	}
-	for i := range rs {
-		if rs[i].Name == registry {
-			reg = &rs[i]
-		}
-	}
-	if reg == nil {
-		return nil // no such registry: the service says so
 	}
 	for _, a := range aliases {
 		if reg.Protects(a) {
@@ -133,10 +142,22 @@ func (g *guard) Links(ctx context.Context, ref core.Ref) ([]core.Version, error)
 }
 
 // updateRegistryVersion is UpdateArtifact on a version of a registry:
-// registry admin for protected aliases, any user otherwise.
+// registry admin for a time-to-live (set or cleared: when it passes, the
+// link is gone) and for protected aliases, any user otherwise.
 func (g *guard) updateRegistryVersion(ctx context.Context, ref core.Ref, u service.Update) (core.Version, error) {
 	if err := g.needRef(ctx, g.checker(), ref, Read, versionNotFound(ref)); err != nil {
 		return core.Version{}, err
+	}
+	if u.TTL != nil {
+		reg, err := g.registry(ctx, ref.Project)
+		if err != nil {
+			return core.Version{}, err
+		}
+		if reg != nil {
+			if err := g.needRegistryAdmin(ctx, ref.Project, "a time-to-live on a registry version"); err != nil {
+				return core.Version{}, err
+			}
+		}
 	}
 	if err := g.needProtected(ctx, ref.Project, slices.Concat(u.AddAliases, u.DelAliases)); err != nil {
 		return core.Version{}, err

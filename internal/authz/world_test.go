@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/troveml/trove/internal/authz"
@@ -30,6 +31,34 @@ type world struct {
 	p     map[string]authz.Principal
 	keys  map[string]string
 	seeds map[string]seed // by "entity/project"
+	blobs *proofBucket
+}
+
+// proofBucket is a file bucket that plays an object store taking
+// presigned uploads: setProof stands for a presigned PUT that carried a
+// proof, which UploadProof then reads.
+type proofBucket struct {
+	*blob.Bucket
+	mu     sync.Mutex
+	proofs map[core.Digest]string
+}
+
+func (b *proofBucket) CanPresign() bool { return true }
+
+func (b *proofBucket) UploadProof(ctx context.Context, d core.Digest) (string, error) {
+	if _, err := b.Stat(ctx, d); err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.proofs[d], nil
+}
+
+// setProof records that the object of d was last PUT with proof.
+func (b *proofBucket) setProof(d core.Digest, proof string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.proofs[d] = proof
 }
 
 // seed is what seedProject puts in a project: a run "producer" that logged
@@ -64,8 +93,9 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	w := &world{t: t, dir: dir, st: st, inner: service.New(st, b, service.Options{}), acc: authz.NewAccounts(st),
-		p: map[string]authz.Principal{}, keys: map[string]string{}, seeds: map[string]seed{}}
+	pb := &proofBucket{Bucket: b, proofs: map[core.Digest]string{}}
+	w := &world{t: t, dir: dir, st: st, inner: service.New(st, pb, service.Options{}), acc: authz.NewAccounts(st),
+		p: map[string]authz.Principal{}, keys: map[string]string{}, seeds: map[string]seed{}, blobs: pb}
 
 	created, keyFile, err := w.acc.Bootstrap(ctx, filepath.Join(dir, "data"))
 	if err != nil || !created {
@@ -221,7 +251,7 @@ func (w *world) snapshot(projects ...string) string {
 				t.Fatal(err)
 			}
 			for _, v := range vs {
-				fmt.Fprintf(&b, "version %s %v %q %s\n", v.FullName(), v.Aliases, v.Description, v.Metadata)
+				fmt.Fprintf(&b, "version %s %v %q %s expires=%v\n", v.FullName(), v.Aliases, v.Description, v.Metadata, v.ExpiresAt)
 			}
 		}
 	}

@@ -341,15 +341,21 @@ func (b *Bucket) PresignGet(ctx context.Context, d core.Digest, ttl time.Duratio
 	return u, nil
 }
 
+// proofKey is the metadata key of an upload's proof (PresignPut): the PUT
+// carries it as the header x-amz-meta-trove-proof.
+const proofKey = "trove-proof"
+
 // PresignPut implements Presigner. The URL's signature covers the header
 // x-amz-checksum-sha256, the base64 of d: S3 computes the body's SHA-256
 // and refuses (400 BadDigest) a body that does not match, storing nothing,
-// and a PUT without the header fails its signature check (403). The
-// signature also covers Content-Length when size > 0, so the PUT must carry
-// exactly size bytes (Go's http.Client sets Content-Length from the body; set
-// req.ContentLength = size for a body of unknown length). The returned
-// header holds what the PUT must carry besides that.
-func (b *Bucket) PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration) (string, http.Header, error) {
+// and a PUT without the header fails its signature check (403). It covers
+// x-amz-meta-trove-proof as well when proof is not "", which S3 keeps as
+// the object's metadata (UploadProof). The signature also covers
+// Content-Length when size > 0, so the PUT must carry exactly size bytes
+// (Go's http.Client sets Content-Length from the body; set req.ContentLength
+// = size for a body of unknown length). The returned header holds what the
+// PUT must carry besides that.
+func (b *Bucket) PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration, proof string) (string, http.Header, error) {
 	switch {
 	case b.s3 == nil:
 		return "", nil, b.errNoPresign("presign put")
@@ -357,6 +363,8 @@ func (b *Bucket) PresignPut(ctx context.Context, d core.Digest, size int64, ttl 
 		return "", nil, core.Errorf(core.ErrInvalid, "blob: presign put: no digest")
 	case size < 0:
 		return "", nil, core.Errorf(core.ErrInvalid, "blob: presign put %s: invalid size %d", d, size)
+	case !proofRE.MatchString(proof):
+		return "", nil, core.Errorf(core.ErrInvalid, "blob: presign put %s: a proof is up to 128 letters, digits, '-' and '_'", d)
 	}
 	if err := checkTTL("presign put", ttl); err != nil {
 		return "", nil, err
@@ -372,6 +380,9 @@ func (b *Bucket) PresignPut(ctx context.Context, d core.Digest, size int64, ttl 
 			}
 			in.ChecksumSHA256 = aws.String(sum)
 			in.ContentLength = aws.Int64(size)
+			if proof != "" {
+				in.Metadata = map[string]string{proofKey: proof}
+			}
 			return nil
 		},
 	})
@@ -379,11 +390,43 @@ func (b *Bucket) PresignPut(ctx context.Context, d core.Digest, size int64, ttl 
 		return "", nil, core.Errorf(core.ErrUnavailable, "blob: presign put %s: %w", d, err)
 	}
 	// Fail closed: a URL whose signature does not cover the checksum would
-	// let any body land under d's key.
+	// let any body land under d's key, one that does not cover the proof
+	// would let anyone's PUT carry it.
 	if !signsHeader(u, "x-amz-checksum-sha256") {
 		return "", nil, core.Errorf(core.ErrUnavailable, "blob: presign put %s: the signer did not sign the checksum header, so the store could not reject bad content", d)
 	}
-	return u, http.Header{"X-Amz-Checksum-Sha256": {sum}}, nil
+	h := http.Header{"X-Amz-Checksum-Sha256": {sum}}
+	if proof != "" {
+		if !signsHeader(u, "x-amz-meta-"+proofKey) {
+			return "", nil, core.Errorf(core.ErrUnavailable, "blob: presign put %s: the signer did not sign the proof header", d)
+		}
+		h.Set("X-Amz-Meta-"+proofKey, proof)
+	}
+	return u, h, nil
+}
+
+// proofRE is what a proof may be: a token that travels unchanged as an
+// HTTP header and as S3 metadata.
+var proofRE = regexp.MustCompile(`^[A-Za-z0-9_-]{0,128}$`)
+
+// UploadProof implements Presigner: one HEAD request.
+func (b *Bucket) UploadProof(ctx context.Context, d core.Digest) (string, error) {
+	switch {
+	case b.s3 == nil:
+		return "", b.errNoPresign("upload proof")
+	case d.IsZero():
+		return "", core.Errorf(core.ErrInvalid, "blob: upload proof: no digest")
+	}
+	a, err := b.bucket.Attributes(ctx, keyOf(d))
+	if err != nil {
+		return "", storeErr("upload proof", d, err)
+	}
+	for k, v := range a.Metadata {
+		if strings.EqualFold(k, proofKey) {
+			return v, nil
+		}
+	}
+	return "", nil
 }
 
 // signsHeader reports whether presigned URL u's signature covers header

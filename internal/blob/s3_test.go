@@ -377,7 +377,7 @@ func TestPresign(t *testing.T) {
 	d := core.DigestOf(content)
 	size := int64(len(content))
 
-	u, hdr, err := s.PresignPut(ctx, d, size, time.Minute)
+	u, hdr, err := s.PresignPut(ctx, d, size, time.Minute, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func TestPresign(t *testing.T) {
 
 	// The empty blob: no Content-Length is signed, the checksum still is.
 	empty := core.DigestOf(nil)
-	u, hdr, err = s.PresignPut(ctx, empty, 0, time.Minute)
+	u, hdr, err = s.PresignPut(ctx, empty, 0, time.Minute, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,6 +445,68 @@ func TestPresign(t *testing.T) {
 	}
 }
 
+// TestPresignProof: a proof given to PresignPut must travel with the PUT,
+// which S3 keeps as the object's metadata; UploadProof reads it back, also
+// after a PUT with another proof replaced the object.
+func TestPresignProof(t *testing.T) {
+	s := openS3(t, s3test.Server(t))
+	ctx := t.Context()
+	content := []byte("content proved through a presigned URL")
+	d := core.DigestOf(content)
+	size := int64(len(content))
+	if _, err := s.UploadProof(ctx, d); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("UploadProof of a missing blob = %v; want core.ErrNotFound", err)
+	}
+	u, hdr, err := s.PresignPut(ctx, d, size, time.Minute, "proof-of-alice_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hdr.Get("X-Amz-Meta-Trove-Proof"); got != "proof-of-alice_1" {
+		t.Fatalf("PresignPut headers %v: want x-amz-meta-trove-proof", hdr)
+	}
+	// Without the proof header, or with another proof, the signature does
+	// not match and nothing is stored.
+	for name, h := range map[string]http.Header{
+		"no proof":      {"X-Amz-Checksum-Sha256": hdr["X-Amz-Checksum-Sha256"]},
+		"another proof": {"X-Amz-Checksum-Sha256": hdr["X-Amz-Checksum-Sha256"], "X-Amz-Meta-Trove-Proof": {"forged"}},
+	} {
+		if code, body := httpPut(t, u, h, content); code/100 == 2 {
+			t.Errorf("PUT with %s: %d %s; want a refusal", name, code, body)
+		}
+	}
+	if _, err := s.Stat(ctx, d); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("Stat after refused PUTs = %v; want core.ErrNotFound", err)
+	}
+	if code, body := httpPut(t, u, hdr, content); code != http.StatusOK {
+		t.Fatalf("PUT with the proof: %d %s", code, body)
+	}
+	if got, err := s.UploadProof(ctx, d); err != nil || got != "proof-of-alice_1" {
+		t.Fatalf("UploadProof = %q, %v; want the PUT's proof", got, err)
+	}
+	// A second presigned PUT of the stored blob replaces it, proof and all.
+	u2, hdr2, err := s.PresignPut(ctx, d, size, time.Minute, "proof-of-bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := httpPut(t, u2, hdr2, content); code != http.StatusOK {
+		t.Fatalf("second PUT: %d %s", code, body)
+	}
+	if got, err := s.UploadProof(ctx, d); err != nil || got != "proof-of-bob" {
+		t.Errorf("UploadProof after the second PUT = %q, %v", got, err)
+	}
+	if got := blobtest.ReadAll(t, s, d); !bytes.Equal(got, content) {
+		t.Errorf("the blob reads %q after the second PUT", got)
+	}
+	// A blob stored through the store itself carries no proof.
+	other := []byte("stored by the server")
+	if err := s.Put(ctx, core.DigestOf(other), int64(len(other)), bytes.NewReader(other)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.UploadProof(ctx, core.DigestOf(other)); err != nil || got != "" {
+		t.Errorf("UploadProof of a blob put by the store = %q, %v; want none", got, err)
+	}
+}
+
 func TestPresignErrors(t *testing.T) {
 	ctx := t.Context()
 	d := core.DigestOf([]byte("x"))
@@ -452,18 +514,24 @@ func TestPresignErrors(t *testing.T) {
 	if f.CanPresign() {
 		t.Error("CanPresign() = true on a file store")
 	}
+	if _, err := f.UploadProof(ctx, d); !errors.Is(err, core.ErrUnavailable) {
+		t.Errorf("UploadProof on a file store = %v; want core.ErrUnavailable", err)
+	}
 	if _, err := f.PresignGet(ctx, d, time.Minute); !errors.Is(err, core.ErrUnavailable) {
 		t.Errorf("PresignGet on a file store = %v; want core.ErrUnavailable", err)
 	}
-	if _, _, err := f.PresignPut(ctx, d, 1, time.Minute); !errors.Is(err, core.ErrUnavailable) {
+	if _, _, err := f.PresignPut(ctx, d, 1, time.Minute, ""); !errors.Is(err, core.ErrUnavailable) {
 		t.Errorf("PresignPut on a file store = %v; want core.ErrUnavailable", err)
 	}
 
 	s := openS3(t, s3test.Server(t))
 	for name, err := range map[string]error{
-		"zero digest": func() error { _, _, err := s.PresignPut(ctx, core.Digest{}, 1, time.Minute); return err }(),
-		"size -1":     func() error { _, _, err := s.PresignPut(ctx, d, -1, time.Minute); return err }(),
-		"ttl 0":       func() error { _, _, err := s.PresignPut(ctx, d, 1, 0); return err }(),
+		"zero digest": func() error { _, _, err := s.PresignPut(ctx, core.Digest{}, 1, time.Minute, ""); return err }(),
+		"size -1":     func() error { _, _, err := s.PresignPut(ctx, d, -1, time.Minute, ""); return err }(),
+		"ttl 0":       func() error { _, _, err := s.PresignPut(ctx, d, 1, 0, ""); return err }(),
+		"bad proof":   func() error { _, _, err := s.PresignPut(ctx, d, 1, time.Minute, "a b"); return err }(),
+		"long proof":  func() error { _, _, err := s.PresignPut(ctx, d, 1, time.Minute, strings.Repeat("p", 129)); return err }(),
+		"proof zero":  func() error { _, err := s.UploadProof(ctx, core.Digest{}); return err }(),
 		"ttl 8 days":  func() error { _, err := s.PresignGet(ctx, d, 8*24*time.Hour); return err }(),
 		"get zero":    func() error { _, err := s.PresignGet(ctx, core.Digest{}, time.Minute); return err }(),
 	} {

@@ -106,6 +106,15 @@ type Presigner interface {
 	// PresignPut returns a URL to which blob d of the given size can be
 	// uploaded with a PUT until ttl has passed, and the headers the PUT
 	// must carry. The object store itself rejects a body whose SHA-256 is
-	// not d, so nothing unverified ever appears under d's key.
-	PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration) (url string, header http.Header, err error)
+	// not d, so nothing unverified ever appears under d's key. A non-empty
+	// proof is signed too and kept with the object, where UploadProof
+	// reads it: who gets the URL can show later that the object stored
+	// under d came through it, so from a client that had bytes hashing to
+	// d. The PUT replaces a stored copy (with the same content, the only
+	// content d's key takes).
+	PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration, proof string) (url string, header http.Header, err error)
+	// UploadProof returns the proof the PUT that stored blob d carried
+	// (PresignPut), or "" when it carried none or d was stored otherwise.
+	// A missing blob is core.ErrNotFound.
+	UploadProof(ctx context.Context, d core.Digest) (string, error)
 }

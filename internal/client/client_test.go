@@ -146,9 +146,13 @@ func (o *objectStore) PresignGet(ctx context.Context, d core.Digest, ttl time.Du
 	return o.ts.URL + "/bucket/" + d.Hex() + "?X-Sig=get", nil
 }
 
-func (o *objectStore) PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration) (string, http.Header, error) {
+func (o *objectStore) PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration, proof string) (string, http.Header, error) {
 	return o.ts.URL + "/bucket/" + d.Hex() + "?X-Sig=put&size=" + strconv.FormatInt(size, 10),
 		http.Header{"X-Checksum-Sha256": {d.Hex()}}, nil
+}
+
+func (o *objectStore) UploadProof(ctx context.Context, d core.Digest) (string, error) {
+	return "", nil
 }
 
 func (o *objectStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {

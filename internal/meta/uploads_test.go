@@ -28,6 +28,8 @@ func TestUploads(t *testing.T) {
 				{"Records", testUploadsRecords},
 				{"Referable", testUploadsReferable},
 				{"Invalid", testUploadsInvalid},
+				{"Proofs", testUploadsProofs},
+				{"SizeReadable", testUploadsSizeReadable},
 				{"TenThousand", testUploadsTenThousand},
 			} {
 				t.Run(tc.name, func(t *testing.T) { tc.fn(t, dbs[db](t)) })
@@ -186,10 +188,10 @@ func testUploadsRecords(t *testing.T, s *meta.Store) {
 	wantNames(t, "bob reads", askNames(t, readable, "bob"), "alice-pub", "lab", "shared")
 
 	// A claim proves nothing, and does not weaken a proof.
-	if err := s.ClaimUpload(ctx, "bob", namedDigest("gone"), uploadT0); err != nil {
+	if _, err := s.ClaimUpload(ctx, "bob", namedDigest("gone"), "", uploadT0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ClaimUpload(ctx, "dave", namedDigest("alice-priv"), uploadT0); err != nil {
+	if _, err := s.ClaimUpload(ctx, "dave", namedDigest("alice-priv"), "", uploadT0); err != nil {
 		t.Fatal(err)
 	}
 	wantNames(t, "bob reads after claiming gone", askNames(t, readable, "bob"), "alice-pub", "lab", "shared")
@@ -202,7 +204,7 @@ func testUploadsRecords(t *testing.T, s *meta.Store) {
 
 	err := s.RecordUpload(ctx, "nobody", namedDigest("x"), uploadT0)
 	wantKindOf(t, "RecordUpload(unknown user)", err, core.ErrNotFound)
-	err = s.ClaimUpload(ctx, "nobody", namedDigest("x"), uploadT0)
+	_, err = s.ClaimUpload(ctx, "nobody", namedDigest("x"), "p", uploadT0)
 	wantKindOf(t, "ClaimUpload(unknown user)", err, core.ErrNotFound)
 	// A team is not a user.
 	err = s.RecordUpload(ctx, "lab", namedDigest("x"), uploadT0)
@@ -221,14 +223,14 @@ func testUploadsReferable(t *testing.T, s *meta.Store) {
 	wantNames(t, "alice may reference", askNames(t, referable, "alice"), "alice-priv", "alice-pub", "lab", "shared", "nowhere")
 
 	// A claim keeps the blob from the others, not from the claimer.
-	if err := s.ClaimUpload(ctx, "bob", namedDigest("nowhere"), uploadT0); err != nil {
+	if _, err := s.ClaimUpload(ctx, "bob", namedDigest("nowhere"), "", uploadT0); err != nil {
 		t.Fatal(err)
 	}
 	wantNames(t, "bob may reference after claiming", askNames(t, referable, "bob"), "alice-pub", "lab", "shared", "nowhere")
 	wantNames(t, "dave may reference after bob's claim", askNames(t, referable, "dave"), "alice-pub")
 	// Two claims: neither claimer can tell who sent the bytes, so neither
 	// may reference the blob without proof.
-	if err := s.ClaimUpload(ctx, "dave", namedDigest("nowhere"), uploadT0); err != nil {
+	if _, err := s.ClaimUpload(ctx, "dave", namedDigest("nowhere"), "", uploadT0); err != nil {
 		t.Fatal(err)
 	}
 	wantNames(t, "bob may reference after dave's claim too", askNames(t, referable, "bob"), "alice-pub", "lab", "shared")
@@ -245,6 +247,137 @@ func testUploadsReferable(t *testing.T, s *meta.Store) {
 	wantNames(t, "dave may reference after committing", askNames(t, referable, "dave", "nowhere"), "nowhere")
 }
 
+func testUploadsProofs(t *testing.T, s *meta.Store) {
+	uploadWorld(t, s)
+	ctx := t.Context()
+	claim := func(user, name, proof string) string {
+		t.Helper()
+		got, err := s.ClaimUpload(ctx, user, namedDigest(name), proof, uploadT0)
+		if err != nil {
+			t.Fatalf("ClaimUpload(%s, %s, %q): %v", user, name, proof, err)
+		}
+		return got
+	}
+	proofs := func(user string, names ...string) map[string]string {
+		t.Helper()
+		var ds []core.Digest
+		for _, n := range names {
+			ds = append(ds, namedDigest(n))
+		}
+		got, err := s.ProofClaims(ctx, user, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, n := range names {
+			if p, ok := got[namedDigest(n)]; ok {
+				out[n] = p
+			}
+		}
+		if len(out) != len(got) {
+			t.Errorf("ProofClaims(%s) answered %d digests, %d of them asked about", user, len(got), len(out))
+		}
+		return out
+	}
+	// A claim keeps its first proof, whoever asks again, and a claim
+	// without one gets the next one given.
+	if got := claim("bob", "alice-priv", "p1"); got != "p1" {
+		t.Errorf("first claim with p1 records %q", got)
+	}
+	if got := claim("bob", "alice-priv", "p2"); got != "p1" {
+		t.Errorf("second claim with p2 records %q, want p1 kept", got)
+	}
+	if got := claim("bob", "alice-priv", ""); got != "p1" {
+		t.Errorf("claim without a proof records %q, want p1 kept", got)
+	}
+	if got := claim("dave", "alice-priv", ""); got != "" {
+		t.Errorf("claim without a proof records %q", got)
+	}
+	if got := claim("dave", "alice-priv", "d1"); got != "d1" {
+		t.Errorf("claim with d1 after one without records %q", got)
+	}
+	// Each user sees its own proofs only; a claimed blob is not readable.
+	if got := proofs("bob", "alice-priv", "nowhere"); !maps.Equal(got, map[string]string{"alice-priv": "p1"}) {
+		t.Errorf("bob's proof claims = %v", got)
+	}
+	if got := proofs("dave", asked...); !maps.Equal(got, map[string]string{"alice-priv": "d1"}) {
+		t.Errorf("dave's proof claims = %v", got)
+	}
+	if got := proofs("nobody", asked...); len(got) != 0 {
+		t.Errorf("an unknown user's proof claims = %v", got)
+	}
+	readable := func(user string, ds []core.Digest) (map[core.Digest]bool, error) {
+		return s.ReadableDigests(ctx, user, ds)
+	}
+	wantNames(t, "bob reads after claiming alice-priv", askNames(t, readable, "bob", "alice-priv"))
+	// A proven claim is no longer a claim to prove, and keeps its proof.
+	if err := s.RecordUpload(ctx, "bob", namedDigest("alice-priv"), uploadT0); err != nil {
+		t.Fatal(err)
+	}
+	if got := proofs("bob", "alice-priv"); len(got) != 0 {
+		t.Errorf("bob's proof claims after proving = %v", got)
+	}
+	if got := claim("bob", "alice-priv", "p3"); got != "p1" {
+		t.Errorf("claim after proving records %q, want p1 kept", got)
+	}
+	wantNames(t, "bob reads after proving alice-priv", askNames(t, readable, "bob", "alice-priv"), "alice-priv")
+	// A proof recorded first takes a proof later without weakening.
+	if err := s.RecordUpload(ctx, "carol", namedDigest("legacy"), uploadT0); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim("carol", "legacy", "c1"); got != "c1" {
+		t.Errorf("claim after a proof records %q", got)
+	}
+	if got := proofs("carol", "legacy"); len(got) != 0 {
+		t.Errorf("carol's proof claims on a proven blob = %v", got)
+	}
+	if got, err := s.ProofClaims(ctx, "bob", nil); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("ProofClaims(nothing) = %#v, %v; want an empty map", got, err)
+	}
+}
+
+// testUploadsSizeReadable: a size counts only where its entry is readable.
+func testUploadsSizeReadable(t *testing.T, s *meta.Store) {
+	uploadWorld(t, s)
+	ctx := t.Context()
+	size := func(name string) int64 { return int64(len("content " + name)) }
+	commitNamed(t, s, "legacy", "old", "more", "legacy entity's file") // a size of its own
+	for _, tc := range []struct {
+		user string
+		name string
+		want bool
+	}{
+		{"alice", "alice-priv", true},
+		{"dave", "alice-priv", false}, // private
+		{"dave", "alice-pub", true},   // public
+		{"nobody", "alice-pub", true}, // public, even to an unknown user
+		{"bob", "lab", true},          // team member
+		{"carol", "lab", true},        // team viewer
+		{"dave", "lab", false},
+		{"alice", "gone", false},                 // deleted
+		{"alice", "legacy entity's file", false}, // an entity nobody owns
+	} {
+		got, err := s.SizeReadable(ctx, tc.user, size(tc.name))
+		if err != nil || got != tc.want {
+			t.Errorf("SizeReadable(%s, size of %s) = %v, %v; want %v", tc.user, tc.name, got, err, tc.want)
+		}
+	}
+	// Every user reads what a registry links.
+	src := commitNamed(t, s, "alice", "priv", "linked", "linked dataset, a size of its own")
+	if got, _ := s.SizeReadable(ctx, "dave", size("linked dataset, a size of its own")); got {
+		t.Fatal("dave reads the size of alice's unlinked dataset")
+	}
+	if _, _, err := s.LinkVersion(ctx, meta.Link{SourceID: src.ID, Registry: "dataset", Collection: "D", Now: uploadT0}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.SizeReadable(ctx, "dave", size("linked dataset, a size of its own")); err != nil || !got {
+		t.Errorf("SizeReadable(dave, a linked dataset's size) = %v, %v; want true", got, err)
+	}
+	if got, err := s.SizeReadable(ctx, "nobody", size("linked dataset, a size of its own")); err != nil || got {
+		t.Errorf("SizeReadable(unknown user, a linked dataset's size) = %v, %v; want false", got, err)
+	}
+}
+
 func testUploadsInvalid(t *testing.T, s *meta.Store) {
 	ctx := t.Context()
 	if _, err := s.CreateUser(ctx, "alice", false, uploadT0); err != nil {
@@ -255,7 +388,10 @@ func testUploadsInvalid(t *testing.T, s *meta.Store) {
 	_, err = s.ReferableDigests(ctx, "alice", []core.Digest{{}})
 	wantKindOf(t, "ReferableDigests(empty digest)", err, core.ErrInvalid)
 	wantKindOf(t, "RecordUpload(empty digest)", s.RecordUpload(ctx, "alice", core.Digest{}, uploadT0), core.ErrInvalid)
-	wantKindOf(t, "ClaimUpload(empty digest)", s.ClaimUpload(ctx, "alice", core.Digest{}, uploadT0), core.ErrInvalid)
+	_, err = s.ClaimUpload(ctx, "alice", core.Digest{}, "p", uploadT0)
+	wantKindOf(t, "ClaimUpload(empty digest)", err, core.ErrInvalid)
+	_, err = s.ProofClaims(ctx, "alice", []core.Digest{namedDigest("a"), {}})
+	wantKindOf(t, "ProofClaims(empty digest)", err, core.ErrInvalid)
 }
 
 // testUploadsTenThousand asks about 10,000 digests at once, the size of a

@@ -17,8 +17,10 @@ import (
 // Blob routes. Bytes are streamed in both directions, never held whole;
 // digests are verified by the service's blob store on the way in and by both
 // the store and the client on the way out. The guarded service (package
-// authz) also hashes uploads of stored blobs, which the store skips: they
-// are how a caller proves to have a blob it may not read otherwise.
+// authz) also hashes uploads of stored blobs when the store skips them:
+// they are how a caller proves to have a blob it may not read otherwise.
+// What these routes answer never depends on blobs the caller may not read
+// (authz/possession.go).
 
 // offsetHeader answers a download that starts past the first byte (a client
 // resuming a broken transfer) with the offset the body starts at.
@@ -42,12 +44,12 @@ func (s *Server) missingBlobs(r *http.Request, c *caller) (any, error) {
 }
 
 // uploadPlanner is the optional ability of a guarded service to say how a
-// caller is to send a blob (authz.Uploader). A guard that has it may ask the
-// caller to prove possession of a stored blob, which only a PUT through the
-// server can do: a presigned upload goes around the server, which could
-// not see the bytes.
+// caller is to send a blob (authz.Uploader). A guard that has it makes
+// presigned uploads carry the caller's proof, so that a blob the caller
+// may not name gets a presigned URL whether the store has it or not (see
+// authz/possession.go).
 type uploadPlanner interface {
-	PlanUpload(ctx context.Context, d core.Digest, presign bool) (authz.UploadPlan, error)
+	PlanUpload(ctx context.Context, d core.Digest, presign bool) (authz.Upload, error)
 }
 
 // uploadPreparer is the optional ability of the service to get ready for
@@ -67,7 +69,7 @@ func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 	}
 	presigns := s.presigner != nil
 	canPresign := presigns && req.Size >= 0 && req.Size <= maxPresignedPut
-	var plan authz.UploadPlan
+	var plan authz.Upload
 	if up, ok := c.api.(uploadPlanner); ok {
 		if plan, err = up.PlanUpload(r.Context(), d, canPresign); err != nil {
 			return nil, err
@@ -80,14 +82,14 @@ func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 		case err != nil:
 			return nil, err
 		case len(missing) == 0:
-			plan = authz.UploadNothing
+			plan.Plan = authz.UploadNothing
 		case canPresign:
-			plan = authz.UploadDirect
+			plan.Plan = authz.UploadDirect
 		default:
-			plan = authz.UploadToServer
+			plan.Plan = authz.UploadToServer
 		}
 	}
-	switch plan {
+	switch plan.Plan {
 	case authz.UploadNothing:
 		return wire.UploadTarget{Stored: true, Presigns: presigns}, nil
 	case authz.UploadDirect:
@@ -99,7 +101,7 @@ func (s *Server) uploadTarget(r *http.Request, c *caller) (any, error) {
 				return nil, err
 			}
 		}
-		u, h, err := s.presigner.PresignPut(r.Context(), d, req.Size, s.ttl)
+		u, h, err := s.presigner.PresignPut(r.Context(), d, req.Size, s.ttl, plan.Proof)
 		if err != nil {
 			return nil, err
 		}

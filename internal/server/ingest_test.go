@@ -63,3 +63,36 @@ func TestIngestBlobRefusedWhenPresigning(t *testing.T) {
 	code, hdr, b := e.do(t, "POST", "/api/v1/blobs", strings.NewReader("bytes"))
 	wantError(t, "ingest on a presigning server", code, hdr, b, http.StatusConflict, "conflict")
 }
+
+// TestIngestSizeOracle: a server declines a streamed upload only for a size
+// of a file the caller may read; the size of a file hidden from it is taken
+// like a size nobody stores (item 14 of issue 12).
+func TestIngestSizeOracle(t *testing.T) {
+	w := newOracleWorld(t, oracleSetups[0], []string{"alice's private file\n"})
+	nobody := newOracleWorld(t, oracleSetups[0], nil)
+	ingest := func(w *oracleWorld, user string, n int) (int, []byte) {
+		t.Helper()
+		return w.send(t, user, oracleRequest{method: "POST", path: apiPrefix + "/blobs", body: bytes.Repeat([]byte("x"), n)})
+	}
+	private := len("alice's private file\n")
+	own := len("bob's own file\n")
+	// Bob: alice's size is no size to him.
+	sStatus, sBody := ingest(w, "bob", private)
+	nStatus, nBody := ingest(nobody, "bob", private)
+	if sStatus != http.StatusCreated || sStatus != nStatus || !bytes.Equal(sBody, nBody) {
+		t.Errorf("bob ingests alice's size: %d %s; where nobody stores it: %d %s; want 201 in both", sStatus, sBody, nStatus, nBody)
+	}
+	// A size he may read is declined, as before.
+	status, body := ingest(w, "bob", own)
+	if status != http.StatusConflict || !strings.Contains(string(body), "send the blob by digest") {
+		t.Errorf("bob ingests the size of his own file: %d %s, want 409", status, body)
+	}
+	status, body = ingest(w, "alice", private+1000)
+	if status != http.StatusCreated {
+		t.Errorf("alice ingests a new size: %d %s", status, body)
+	}
+	status, body = ingest(w, "alice", private)
+	if status != http.StatusConflict {
+		t.Errorf("alice ingests the size of her own file: %d %s, want 409", status, body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,13 +34,14 @@ type fakeS3 struct {
 	svc *service.Service
 	ts  *httptest.Server
 
-	mu   sync.Mutex
-	puts int
+	mu     sync.Mutex
+	puts   int
+	proofs map[core.Digest]string // the proof of each object's last PUT
 }
 
 func newFakeS3(t *testing.T, svc *service.Service) *fakeS3 {
 	t.Helper()
-	o := &fakeS3{svc: svc}
+	o := &fakeS3{svc: svc, proofs: map[core.Digest]string{}}
 	o.ts = httptest.NewServer(o)
 	t.Cleanup(o.ts.Close)
 	return o
@@ -49,8 +51,15 @@ func (o *fakeS3) PresignGet(ctx context.Context, d core.Digest, ttl time.Duratio
 	return o.ts.URL + "/" + d.String(), nil
 }
 
-func (o *fakeS3) PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration) (string, http.Header, error) {
-	return o.ts.URL + "/" + d.String() + "?size=" + strconv.FormatInt(size, 10), nil, nil
+func (o *fakeS3) PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration, proof string) (string, http.Header, error) {
+	return o.ts.URL + "/" + d.String() + "?size=" + strconv.FormatInt(size, 10) + "&proof=" + proof,
+		http.Header{"X-Amz-Meta-Trove-Proof": {proof}}, nil
+}
+
+func (o *fakeS3) UploadProof(ctx context.Context, d core.Digest) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.proofs[d], nil
 }
 
 func (o *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,9 +73,24 @@ func (o *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.puts++
 		o.mu.Unlock()
-		if err := o.svc.PutBlob(r.Context(), d, r.ContentLength, r.Body); err != nil {
-			http.Error(w, "<Code>BadDigest</Code>", http.StatusBadRequest)
+		if r.Header.Get("X-Amz-Meta-Trove-Proof") != r.URL.Query().Get("proof") {
+			http.Error(w, "<Code>SignatureDoesNotMatch</Code>", http.StatusForbidden)
+			return
 		}
+		// Like S3 with the checksum header, refuse a body that does not
+		// hash to d, also when d is stored (the store would skip it).
+		body, err := io.ReadAll(r.Body)
+		if err != nil || core.DigestOf(body) != d {
+			http.Error(w, "<Code>BadDigest</Code>", http.StatusBadRequest)
+			return
+		}
+		if err := o.svc.PutBlob(r.Context(), d, int64(len(body)), bytes.NewReader(body)); err != nil {
+			http.Error(w, "<Code>InternalError</Code>", http.StatusInternalServerError)
+			return
+		}
+		o.mu.Lock()
+		o.proofs[d] = r.URL.Query().Get("proof")
+		o.mu.Unlock()
 	case http.MethodGet:
 		rc, err := o.svc.GetBlob(r.Context(), d)
 		if err != nil {
@@ -86,11 +110,28 @@ func (o *fakeS3) putCount() int {
 	return o.puts
 }
 
-// presigningServer serves w's service and accounts like w.ts, but hands out
+// fakeS3Blobs is the blob store of a service behind fakeS3: the store the
+// fake writes to, which also reads the proofs of the fake's PUTs.
+type fakeS3Blobs struct {
+	service.Blobs
+	o *fakeS3
+}
+
+func (b fakeS3Blobs) CanPresign() bool { return true }
+
+func (b fakeS3Blobs) UploadProof(ctx context.Context, d core.Digest) (string, error) {
+	if _, err := b.Stat(ctx, d); err != nil {
+		return "", err
+	}
+	return b.o.UploadProof(ctx, d)
+}
+
+// presigningServer serves w's store and accounts like w.ts, but hands out
 // presigned URLs of s3.
 func presigningServer(t *testing.T, w *accessWorld, s3 *fakeS3) *httptest.Server {
 	t.Helper()
-	srv, err := New(Options{Service: w.svc, Auth: NewAuth(w.st), Presigner: s3})
+	svc := service.New(w.st, fakeS3Blobs{w.svc.Blobs(), s3}, service.Options{})
+	srv, err := New(Options{Service: svc, Auth: NewAuth(w.st), Presigner: s3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +207,8 @@ func (w *accessWorld) wantBlobStatus(t *testing.T, user string, d core.Digest, w
 
 // TestProofOfPossession: knowing the digest of a blob in someone else's
 // private project is not enough to commit it, read it, or be told it is
-// stored; sending its bytes is, through the server even on a server that
-// presigns, and also when the blob was stored long before.
+// stored; sending its bytes is, through the server or a presigned URL,
+// and also when the blob was stored long before.
 func TestProofOfPossession(t *testing.T) {
 	ctx := context.Background()
 	w := newAccessWorld(t, true)
@@ -186,14 +227,16 @@ func TestProofOfPossession(t *testing.T) {
 		}
 		w.wantBlobStatus(t, "stranger", secret, 404, "")
 		// Stored, and as good as absent to the stranger: the upload
-		// protocol asks for the bytes, and not through a presigned URL,
-		// which would go around the server.
+		// protocol asks for the bytes, through a presigned URL of the
+		// same shape as for a blob nobody stores.
 		missing, err := stranger.MissingBlobs(ctx, []core.Digest{secret})
 		if err != nil || !slices.Equal(missing, []core.Digest{secret}) {
 			t.Errorf("stranger: MissingBlobs = %v, %v; want the private blob", missing, err)
 		}
-		if tgt := w.uploadTargetOf(t, ps.URL, "stranger", secret, size); tgt.Stored || tgt.URL != "" || !tgt.Presigns {
-			t.Errorf("upload target of the private blob for the stranger: %+v, want a PUT to the server", tgt)
+		tgt := w.uploadTargetOf(t, ps.URL, "stranger", secret, size)
+		absent := w.uploadTargetOf(t, ps.URL, "stranger", core.DigestOf([]byte("nobody has this")), size)
+		if tgt.Stored || tgt.URL == "" || !tgt.Presigns || !slices.Equal(slices.Sorted(maps.Keys(tgt.Headers)), slices.Sorted(maps.Keys(absent.Headers))) {
+			t.Errorf("upload target of the private blob for the stranger: %+v, want one like that of an absent blob: %+v", tgt, absent)
 		}
 		// Its owner is told it is stored.
 		if tgt := w.uploadTargetOf(t, ps.URL, "owner", secret, size); !tgt.Stored {
@@ -218,11 +261,12 @@ func TestProofOfPossession(t *testing.T) {
 		if status != http.StatusUnprocessableEntity {
 			t.Errorf("PUT of wrong bytes: %d %s, want 422", status, got)
 		}
-		if n := s3.putCount(); n != puts {
-			t.Errorf("the object store received %d PUTs: the stranger was sent around the server", n-puts)
+		if n := s3.putCount(); n != puts+3 {
+			t.Errorf("the object store received %d PUTs, want the 3 the stranger was sent", n-puts)
 		}
 		w.wantBlobStatus(t, "stranger", secret, 404, "")
 		wantMissing(t, "stranger logs after wrong bytes", w.logOne(t, "stranger", "stranger/mine", "claimed", secret, size), secret)
+		w.wantBlobStatus(t, "owner", secret, 200, content)
 	})
 
 	t.Run("right-bytes", func(t *testing.T) {
@@ -230,8 +274,8 @@ func TestProofOfPossession(t *testing.T) {
 		if err := stranger.PutBlob(ctx, secret, int64(size), strings.NewReader(content)); err != nil {
 			t.Fatalf("stranger uploads the right bytes: %v", err)
 		}
-		if n := s3.putCount(); n != puts {
-			t.Errorf("the bytes went to the object store, where the server cannot see them")
+		if n := s3.putCount(); n != puts+1 {
+			t.Errorf("the bytes made %d presigned PUTs, want 1", n-puts)
 		}
 		m, _ := core.NewManifest([]core.Entry{{Path: "f", Digest: secret, Size: int64(size)}})
 		res, err := stranger.LogArtifact(ctx, service.LogRequest{Entity: "stranger", Project: "mine", Name: "claimed", Type: "dataset", Manifest: m})
@@ -254,8 +298,8 @@ func TestProofOfPossession(t *testing.T) {
 		// lab/shared, but never showed the bytes.
 		wantMissing(t, "member logs the private digest", w.logOne(t, "member", "lab/shared", "claimed", secret, size), secret)
 		w.wantBlobStatus(t, "member", secret, 404, "")
-		if tgt := w.uploadTargetOf(t, ps.URL, "member", secret, size); tgt.Stored || tgt.URL != "" {
-			t.Errorf("upload target for member: %+v, want a PUT to the server", tgt)
+		if tgt := w.uploadTargetOf(t, ps.URL, "member", secret, size); tgt.Stored || tgt.URL == "" {
+			t.Errorf("upload target for member: %+v, want a presigned URL", tgt)
 		}
 	})
 
@@ -308,8 +352,8 @@ func TestProofOfPossession(t *testing.T) {
 	t.Run("presign-claim-race", func(t *testing.T) {
 		// The stranger learns a digest before its content is uploaded and
 		// asks to upload it, without sending anything. The owner's
-		// upload later cannot be told from the stranger's: neither may
-		// commit the blob without sending it through the server.
+		// upload later carries the owner's proof: the owner may commit
+		// the blob, the stranger may not.
 		later := "uploaded later\n"
 		d := core.DigestOf([]byte(later))
 		if tgt := w.uploadTargetOf(t, ps.URL, "stranger", d, len(later)); tgt.URL == "" {
@@ -320,15 +364,12 @@ func TestProofOfPossession(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantMissing(t, "stranger logs the blob it claimed", w.logOne(t, "stranger", "stranger/mine", "raced", d, len(later)), d)
-		wantMissing(t, "owner logs the blob claimed twice", w.logOne(t, "owner", "owner/private", "raced", d, len(later)), d)
-		// The SDK's loop: log, upload what is missing, log again.
+		// Proofs are read from the object store: through the presigning
+		// server.
 		m, _ := core.NewManifest([]core.Entry{{Path: "f", Digest: d, Size: int64(len(later))}})
-		if err := owner.PutBlob(ctx, d, int64(len(later)), strings.NewReader(later)); err != nil {
-			t.Fatal(err)
-		}
 		res, err := owner.LogArtifact(ctx, service.LogRequest{Entity: "owner", Project: "private", Name: "raced", Type: "dataset", Manifest: m})
 		if err != nil || !res.Created {
-			t.Errorf("owner logs after sending the bytes through the server: %+v, %v", res, err)
+			t.Errorf("owner logs the blob claimed twice, uploaded with its proof: %+v, %v", res, err)
 		}
 		wantMissing(t, "stranger logs the owner's blob", w.logOne(t, "stranger", "stranger/mine", "raced", d, len(later)), d)
 		w.wantBlobStatus(t, "stranger", d, 404, "")

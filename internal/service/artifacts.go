@@ -16,14 +16,17 @@ import (
 // blobs; object stores answer many small requests better in parallel.
 const statParallelism = 16
 
-// MissingBlobs implements API.
+// MissingBlobs implements API. Digests held back by the caller (see
+// holding.go) are reported missing too, after the same work as the others.
 func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error) {
 	return s.missingBlobs(ctx, digests, nil)
 }
 
 // missingBlobs is MissingBlobs; when sizes is not nil, it also sets
-// sizes[i] to the stored size of digests[i] for each blob found stored.
+// sizes[i] to the stored size of digests[i] for each blob found stored and
+// not held back.
 func (s *Service) missingBlobs(ctx context.Context, digests []core.Digest, sizes []int64) ([]core.Digest, error) {
+	held := heldIn(ctx)
 	missing := make([]bool, len(digests))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(statParallelism)
@@ -34,6 +37,9 @@ func (s *Service) missingBlobs(ctx context.Context, digests []core.Digest, sizes
 		g.Go(func() error {
 			n, err := s.blobs.Stat(gctx, d)
 			switch {
+			case held[d]:
+				// Reported missing whatever the store said: its answer,
+				// even an error, must not reach the caller.
 			case errors.Is(err, core.ErrNotFound):
 				missing[i] = true
 			case err != nil:
@@ -47,31 +53,36 @@ func (s *Service) missingBlobs(ctx context.Context, digests []core.Digest, sizes
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	// Lease what is stored before saying so (gc.go); a blob being
-	// collected counts as absent.
-	var stored []core.Digest
-	for i, d := range digests {
-		if !missing[i] {
-			stored = append(stored, d)
-		}
-	}
-	dead, err := s.leaseBlobs(ctx, stored)
+	// Lease before saying a blob is stored (gc.go); a blob being
+	// collected counts as absent. Every digest asked about is leased,
+	// stored or not (a lease on an absent blob is harmless, and expires),
+	// so that the write does not depend on what the store holds.
+	dead, err := s.leaseBlobs(ctx, digests)
 	if err != nil {
 		return nil, err
 	}
 	// Stat again, now that the lease holds: a GC may have marked and
 	// deleted a blob, and dropped its tombstone, between the first Stat
 	// and the lease. A mark after the lease sees it; one before it left a
-	// tombstone (dead) or a deleted blob (this Stat).
-	if _, ok := s.meta.(gcMetadata); ok && len(stored) > 0 {
-		if err := s.statMissing(ctx, digests, missing); err != nil {
+	// tombstone (dead) or a deleted blob (this Stat). Held digests are
+	// missing already, as absent ones are.
+	again := slices.Clone(missing)
+	restat := false
+	for i, d := range digests {
+		if held[d] {
+			again[i] = true
+		}
+		restat = restat || !again[i]
+	}
+	if _, ok := s.meta.(gcMetadata); ok && restat {
+		if err := s.statMissing(ctx, digests, again); err != nil {
 			return nil, err
 		}
 	}
 	out := []core.Digest{}
 	seen := make(map[core.Digest]bool)
 	for i, d := range digests {
-		if (missing[i] || dead[d]) && !seen[d] {
+		if (again[i] || dead[d]) && !seen[d] {
 			seen[d] = true
 			out = append(out, d)
 		}
@@ -124,6 +135,12 @@ var _ BlobIngester = (*Service)(nil)
 
 // IngestBlob implements BlobIngester.
 func (s *Service) IngestBlob(ctx context.Context, size int64, r io.Reader) (core.Digest, error) {
+	return s.ingest(ctx, size, r, true)
+}
+
+// ingest is IngestBlob; checkSizes says whether to decline a size some
+// version holds (see NewBlobIngester).
+func (s *Service) ingest(ctx context.Context, size int64, r io.Reader, checkSizes bool) (core.Digest, error) {
 	ing, ok := s.blobs.(interface {
 		Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, error)
 	})
@@ -133,12 +150,14 @@ func (s *Service) IngestBlob(ctx context.Context, size int64, r io.Reader) (core
 	if size < 0 {
 		return core.Digest{}, core.Errorf(core.ErrInvalid, "ingesting a blob needs its size")
 	}
-	known, err := s.meta.SizeKnown(ctx, size)
-	if err != nil {
-		return core.Digest{}, err
-	}
-	if known {
-		return core.Digest{}, core.Errorf(core.ErrConflict, "a file of %d bytes is stored already: send the blob by digest", size)
+	if checkSizes {
+		known, err := s.meta.SizeKnown(ctx, size)
+		if err != nil {
+			return core.Digest{}, err
+		}
+		if known {
+			return core.Digest{}, core.Errorf(core.ErrConflict, "a file of %d bytes is stored already: send the blob by digest", size)
+		}
 	}
 	// One byte more than announced is enough to tell a longer body.
 	d, n, err := ing.Ingest(ctx, io.LimitReader(r, size+1))
