@@ -69,8 +69,9 @@ func goMigrations(d *dialect) []*goose.Migration {
 // and the digest and size of every registry link to its source's. It reads
 // the entries once, one version after the other, holding only one
 // version's entries and the new digests (some 100 bytes per version) in
-// memory, then updates each version: a one-time cost of about a second per
-// hundred thousand versions.
+// memory, then updates each version: a one-time cost that grows with the
+// entries and the versions (20,000 versions of 10 entries: 1.2 s on SQLite
+// on a 2-core machine).
 func migrateDigests(ctx context.Context, q q, digest func([]core.Entry) core.Digest) error {
 	type content struct {
 		digest string
