@@ -34,6 +34,7 @@ type serverOptions struct {
 	shutdownTimeout       time.Duration
 	demo                  bool
 	gcInterval            time.Duration
+	dbCheckInterval       time.Duration
 }
 
 func newServerCmd(g *globals) *cobra.Command {
@@ -80,7 +81,10 @@ API key to DATA/admin-api-key (mode 0600). Create more users with
   TROVE_URL=http://HOST:PORT TROVE_API_KEY=$(cat DATA/admin-api-key) trove user create NAME
 
 Also served: /healthz, /readyz, /metrics (Prometheus) and the OpenAPI document
-at /api/v1/openapi.json.`,
+at /api/v1/openapi.json. /readyz answers 503 while the metadata database cannot
+be reached or is damaged: the server checks it (SQLite: PRAGMA quick_check;
+PostgreSQL: its catalog) as it starts, every --db-check-interval, and whenever a
+query meets damage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServer(cmd.Context(), g, o)
@@ -100,6 +104,7 @@ at /api/v1/openapi.json.`,
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	f.BoolVar(&o.demo, "demo", false, "fill the store with the demo projects admin/mnist and admin/zoo as the server starts (once)")
 	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "collect garbage (free blobs only deleted versions held) this often; 0 = never (trove gc runs it by hand)")
+	f.DurationVar(&o.dbCheckInterval, "db-check-interval", 6*time.Hour, "check the metadata database for damage (SQLite quick_check, PostgreSQL catalog) at start and this often, failing /readyz on damage; 0 = at start only")
 	return cmd
 }
 
@@ -201,6 +206,10 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 			if err := m.Ping(ctx); err != nil {
 				return err
 			}
+			// The last integrity check's verdict (see WatchIntegrity below).
+			if err := m.Health(); err != nil {
+				return err
+			}
 			return b.Ping(ctx)
 		},
 	}
@@ -237,6 +246,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	grp.Go(func() error { return sweepTemp(gctx, b, log) })
 	grp.Go(func() error { return sweepExpired(gctx, svc, log) })
 	grp.Go(func() error { return srv.CollectGarbage(gctx, o.gcInterval) })
+	grp.Go(func() error { return m.WatchIntegrity(gctx, o.dbCheckInterval, log) })
 	if o.demo {
 		// Seeding goes through a server of its own on the same store, so
 		// that its requests stay out of the access log and the metrics;

@@ -46,6 +46,7 @@ func TestVerifyCLI(t *testing.T) {
 		}
 		r = e.trove("verify")
 		want := "checked 2 blobs (0.0 MiB): 1 corrupt, 1 missing\n" +
+			"database (sqlite): ok\n" +
 			"corrupt " + core.DigestOf([]byte(shared)).String() + ": " + entity + "/other/b:v0, " + entity + "/walkthrough/a:v0\n" +
 			"missing " + core.DigestOf([]byte(gone)).String() + ": " + entity + "/walkthrough/a:v0\n"
 		if r.code != 1 || r.stdout != want {

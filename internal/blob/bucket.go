@@ -200,8 +200,9 @@ func (b *Bucket) abandon(ctx context.Context, w *gcblob.Writer, cancel context.C
 //
 // On a bucket other than file:// the content streams to the final key as it
 // is read and hashed; the write is published (S3: PutObject or
-// CompleteMultipartUpload is sent) only by Close, after the digest and size
-// checked out, and abandoned otherwise.
+// CompleteMultipartUpload is sent), replacing any stored object, only by
+// Close, after the digest and size checked out, and abandoned otherwise, so
+// that the stored object stays as it was.
 func (b *Bucket) Put(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
 	if d.IsZero() {
 		return core.Errorf(core.ErrInvalid, "blob: put: no digest")
@@ -213,13 +214,6 @@ func (b *Bucket) Put(ctx context.Context, d core.Digest, size int64, r io.Reader
 		return b.putFile(ctx, d, size, r)
 	}
 	key := keyOf(d)
-	exists, err := b.bucket.Exists(ctx, key)
-	if err != nil {
-		return storeErr("put", d, err)
-	}
-	if exists {
-		return nil
-	}
 	w, cancel, err := b.newWriter(ctx, key, size)
 	if err != nil {
 		return storeErr("put", d, err)
@@ -260,7 +254,7 @@ func (b *Bucket) Put(ctx context.Context, d core.Digest, size int64, r io.Reader
 // while hashing and renames it to its digest's name: the data is written
 // once. On other buckets it spools the content while hashing — in memory up
 // to 1 MiB, beyond that to an unlinked file in Options.SpoolDir — then
-// uploads the spool to the digest's key, unless that blob is stored already.
+// uploads the spool to the digest's key, replacing any stored copy.
 //
 // Spooling rather than writing a temporary object and copying it: the bytes
 // cross the network once (a copy rewrites them all), nothing unverified is
@@ -335,18 +329,11 @@ func (b *Bucket) spoolFile() (*os.File, error) {
 	return f, nil
 }
 
-// upload stores r, whose content is known to hash to d, under d's key
-// unless d is stored already. Concurrent uploads of the same content all
-// succeed: whichever lands last changes nothing.
+// upload stores r, whose content is known to hash to d, under d's key,
+// replacing a stored copy (which may be damaged). Concurrent uploads of the
+// same content all succeed: whichever lands last stores the same bytes.
 func (b *Bucket) upload(ctx context.Context, d core.Digest, r io.Reader) error {
 	key := keyOf(d)
-	exists, err := b.bucket.Exists(ctx, key)
-	if err != nil {
-		return storeErr("ingest", d, err)
-	}
-	if exists {
-		return nil
-	}
 	// gocloud hands r to the driver whole: S3's transfer manager sees a
 	// seekable body, of known size.
 	if err := b.bucket.Upload(ctx, key, r, b.writerOptions(-1)); err != nil {

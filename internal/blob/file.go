@@ -87,9 +87,10 @@ func (b *Bucket) writeFileTemp(ctx context.Context, r io.Reader, limit int64) (s
 }
 
 // publishPath renames the temporary file tmp to blob d's file, creating the
-// shard directory on first use. Renaming over an existing copy of the same
-// content is harmless (readers keep their open file), so there is no check
-// first. tmp is gone afterwards, whatever happens.
+// shard directory on first use. The rename atomically replaces a stored
+// copy, which repairs a damaged one and is harmless for a sound one
+// (readers keep their open file), so there is no check first. tmp is gone
+// afterwards, whatever happens.
 func (b *Bucket) publishPath(tmp string, d core.Digest) error {
 	dst := b.path(keyOf(d))
 	err := os.Rename(tmp, dst)
@@ -119,11 +120,9 @@ func (b *Bucket) ingestFile(ctx context.Context, r io.Reader) (core.Digest, int6
 }
 
 // putFile is Put for a file:// bucket: the content is written to a temporary
-// file and renamed into place only when digest and size match.
+// file and renamed into place, over any stored copy, only when digest and
+// size match.
 func (b *Bucket) putFile(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
-	if _, err := os.Stat(b.path(keyOf(d))); err == nil {
-		return nil
-	}
 	limit := int64(-1)
 	if size >= 0 {
 		// One byte more than declared is enough to know the size is wrong,

@@ -25,16 +25,21 @@ type Store interface {
 	// the way in and become visible only if they hash to d and, when size
 	// >= 0, number exactly size (-1 means the size is unknown); otherwise
 	// Put returns core.ErrCorrupt naming the expected and actual digest,
-	// and nothing is stored. If d is already stored Put returns nil without
-	// reading r (so retrying is cheap, and concurrent Puts of one blob all
-	// succeed); it does not re-verify the stored copy. A cancelled ctx
-	// stops the upload and leaves nothing visible.
+	// and nothing changes: a copy stored before stays as it was. Put always
+	// reads r to the end and, once the content verified, atomically
+	// replaces any stored copy of d — which may be corrupt or truncated, so
+	// a verified Put is how a damaged blob is repaired. Callers upload only
+	// the blobs the store said are missing, so rewriting one that was fine
+	// is rare. Concurrent Puts of one blob all succeed (the last to finish
+	// leaves its copy, the same bytes). A cancelled ctx stops the upload and
+	// changes nothing.
 	Put(ctx context.Context, d core.Digest, size int64, r io.Reader) error
 
 	// Ingest stores content whose digest is not known in advance, reading
-	// r once, and returns its digest and size. Content already stored, or
-	// being stored concurrently by another Ingest or Put, is not an error.
-	// On failure nothing is visible and no temporary object is left.
+	// r once, and returns its digest and size. Like Put, it replaces any
+	// stored copy of that digest with the verified content. Content being
+	// stored concurrently by another Ingest or Put is not an error. On
+	// failure nothing changes and no temporary object is left.
 	Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, error)
 
 	// Get opens blob d for reading; the caller must close the reader. A

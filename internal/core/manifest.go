@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 )
@@ -73,13 +74,20 @@ type Manifest struct {
 }
 
 // NewManifest validates the entries, sorts them by path and refuses
-// duplicates. It does not modify the given slice.
+// duplicates, and entries whose sizes add up to more than an int64 holds
+// (core.ErrInvalid), so that Size never overflows. It does not modify the
+// given slice.
 func NewManifest(entries []Entry) (Manifest, error) {
 	es := slices.Clone(entries)
+	var total int64
 	for _, e := range es {
 		if err := e.Validate(); err != nil {
 			return Manifest{}, err
 		}
+		if e.Size > math.MaxInt64-total {
+			return Manifest{}, Errorf(ErrInvalid, "the sizes of the entries add up to more than %d bytes (at %q, %d bytes)", int64(math.MaxInt64), e.Path, e.Size)
+		}
+		total += e.Size
 	}
 	slices.SortFunc(es, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	for i := 1; i < len(es); i++ {
@@ -108,7 +116,8 @@ func (m Manifest) Entries() []Entry { return m.entries }
 // Len returns the number of entries.
 func (m Manifest) Len() int { return len(m.entries) }
 
-// Size returns the sum of the entries' sizes.
+// Size returns the sum of the entries' sizes, which NewManifest made sure
+// an int64 holds.
 func (m Manifest) Size() int64 {
 	var n int64
 	for _, e := range m.entries {
@@ -126,20 +135,34 @@ func (m Manifest) Lookup(path string) (Entry, bool) {
 	return m.entries[i], true
 }
 
-// manifestDomain separates manifest digests from file digests.
-const manifestDomain = "trove-manifest-v1\n"
+// manifestDomain separates manifest digests from file digests, and this
+// encoding of a manifest from the earlier one ("trove-manifest-v1\n"), which
+// left sizes out.
+const manifestDomain = "trove-manifest-v2\n"
 
-// Digest returns the artifact digest: SHA-256 over "trove-manifest-v1\n"
-// followed, for each entry in path order, by the path and the digest's text
-// form, each preceded by its length as an 8-byte big-endian integer. Length
-// prefixes make the encoding unambiguous; sizes, references and extras are
-// covered through the entry digest, which is derived from them. The same
-// entries always give the same digest, in any order they were added.
-func (m Manifest) Digest() Digest {
+// Digest returns the artifact digest (see ManifestDigest).
+func (m Manifest) Digest() Digest { return ManifestDigest(m.entries) }
+
+// ManifestDigest returns the artifact digest of entries sorted by path:
+// SHA-256 over "trove-manifest-v2\n" followed, for each entry in path order,
+// by the path and the digest's text form, each preceded by its length as an
+// 8-byte big-endian integer, then the size as an 8-byte big-endian integer,
+// and for a reference entry a zero length and the length-prefixed reference
+// URI. Length prefixes make the encoding unambiguous. Extras are covered
+// through the entry digest, which is derived from them; sizes are covered
+// directly, so that an entry that misstates its blob's size can never stand
+// for the correct one (Trove checks stored entries' sizes against their
+// blobs when it commits them). The same entries always give the same
+// digest, in any order they were added.
+//
+// It does not validate the entries: Manifest.Digest calls it on entries
+// NewManifest checked, and migrations call it to digest stored manifests
+// as they are.
+func ManifestDigest(entries []Entry) Digest {
 	h := NewHash()
 	h.Write([]byte(manifestDomain))
 	var n [8]byte
-	for _, e := range m.entries {
+	for _, e := range entries {
 		binary.BigEndian.PutUint64(n[:], uint64(len(e.Path)))
 		h.Write(n[:])
 		h.Write([]byte(e.Path))
@@ -147,13 +170,14 @@ func (m Manifest) Digest() Digest {
 		binary.BigEndian.PutUint64(n[:], uint64(len(d)))
 		h.Write(n[:])
 		h.Write([]byte(d))
+		binary.BigEndian.PutUint64(n[:], uint64(e.Size))
+		h.Write(n[:])
 		if e.Ref != "" {
 			// A reference differs from a stored file of the same bytes
 			// (file:// entries carry content digests) and from a reference
 			// to the same bytes elsewhere. The field starts with an empty
 			// "path", which no real entry has, so it cannot be mistaken
-			// for the next entry; manifests without references keep the
-			// digests they always had.
+			// for the next entry.
 			binary.BigEndian.PutUint64(n[:], 0)
 			h.Write(n[:])
 			binary.BigEndian.PutUint64(n[:], uint64(len(e.Ref)))
@@ -192,7 +216,7 @@ func DiffManifests(a, b Manifest) Diff {
 			d.Added = append(d.Added, b.entries[j])
 			j++
 		default:
-			if a.entries[i].Digest != b.entries[j].Digest || a.entries[i].Ref != b.entries[j].Ref {
+			if a.entries[i].Digest != b.entries[j].Digest || a.entries[i].Size != b.entries[j].Size || a.entries[i].Ref != b.entries[j].Ref {
 				d.Changed = append(d.Changed, EntryDelta{Path: a.entries[i].Path, From: a.entries[i], To: b.entries[j]})
 			}
 			i++

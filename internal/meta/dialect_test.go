@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pressly/goose/v3"
-
 	"github.com/troveml/trove/internal/core"
 )
 
@@ -96,11 +94,7 @@ func TestPostgresDeadlockRetried(t *testing.T) {
 // operator can roll a release back.
 func TestMigrationsDownAndUp(t *testing.T) {
 	eachDialect(t, func(t *testing.T, s *Store) {
-		fsys, err := s.d.migrationFiles()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := goose.NewProvider(s.d.goose, s.wdb, fsys, goose.WithDisableGlobalRegistry(true))
+		p, err := s.migrations()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -284,6 +284,9 @@ func addPending(ctx context.Context, q q, p pendingRow, u Upsert) error {
 			return err
 		}
 	}
+	if err := checkPendingTotal(ctx, q, p.id, u.Manifest); err != nil {
+		return err
+	}
 	if _, err := q.exec(ctx, `INSERT INTO pending_runs (pending_id, run_id) VALUES (?, ?) ON CONFLICT (pending_id, run_id) DO NOTHING`,
 		p.id, u.RunID); err != nil {
 		return err

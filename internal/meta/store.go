@@ -27,6 +27,8 @@ type Store struct {
 	// writes. They are the same pool on a server database; SQLite keeps
 	// them apart (see OpenSQLite).
 	rdb, wdb *sql.DB
+	// integrity is what the store knows of damage (integrity.go).
+	integrity integrityState
 }
 
 // Close releases the store's connections.
@@ -51,18 +53,29 @@ func (s *Store) Ping(ctx context.Context) error {
 // migrate brings the schema up to date. The caller serializes it across
 // processes.
 func (s *Store) migrate(ctx context.Context) error {
-	fsys, err := s.d.migrationFiles()
+	p, err := s.migrations()
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(s.d.goose, s.wdb, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return s.dbErr(err, "migrating the %s schema", s.d.name)
 	}
 	return nil
+}
+
+// migrations returns the goose provider of the store's schema: the SQL
+// migrations of its dialect and those written in Go (goMigrations).
+func (s *Store) migrations() (*goose.Provider, error) {
+	fsys, err := s.d.migrationFiles()
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(s.d.goose, s.wdb, fsys, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(goMigrations(s.d)...))
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
 }
 
 // querier is what q runs statements on: a transaction, or for a single
@@ -169,6 +182,9 @@ func (s *Store) dbErr(err error, format string, args ...any) error {
 	switch {
 	case errors.As(err, &ke), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	}
+	if s.noteDamage(err) {
+		return core.Errorf(core.ErrCorrupt, "%s: the %s metadata database is damaged: %w", fmt.Sprintf(format, args...), s.d.name, err)
 	}
 	if kind := s.d.kind(err); kind != nil {
 		return core.Errorf(kind, "%s: %w", fmt.Sprintf(format, args...), err)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,7 +50,8 @@ type Options struct {
 	// default gatherer.
 	Registerer prometheus.Registerer
 	// Ready reports whether the server can serve (database and object store
-	// reachable), for /readyz; nil means always ready.
+	// reachable, database not damaged), for /readyz, which answers 503 with
+	// the error's message otherwise; nil means always ready.
 	Ready func(ctx context.Context) error
 	// MaxJSONBytes bounds JSON request bodies; 0 means DefaultMaxJSONBytes.
 	MaxJSONBytes int64
@@ -265,7 +267,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
 			s.log.Warn("not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, wire.ErrorBody{Error: wire.ErrorDetail{Code: core.Code(core.ErrUnavailable), Message: "not ready: " + err.Error()}})
+			// Always 503, whatever the reason: a damaged database
+			// (code "corrupt") is as much a reason not to send traffic
+			// as an unreachable one.
+			code := core.Code(core.ErrUnavailable)
+			if errors.Is(err, core.ErrCorrupt) {
+				code = core.Code(core.ErrCorrupt)
+			}
+			writeJSON(w, http.StatusServiceUnavailable, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: "not ready: " + err.Error()}})
 			return
 		}
 	}

@@ -428,6 +428,16 @@ func TestHealthAndReadiness(t *testing.T) {
 	mu.Unlock()
 	status, hdr, body := e.do(t, "GET", "/readyz", nil, "Authorization", "")
 	wantError(t, "/readyz when not ready", status, hdr, body, 503, "unavailable")
+	// A damaged database is no reason to send traffic either; the answer
+	// says why.
+	mu.Lock()
+	readyErr = core.Errorf(core.ErrCorrupt, "the sqlite metadata database is damaged: quick_check: page 7 is garbage")
+	mu.Unlock()
+	status, hdr, body = e.do(t, "GET", "/readyz", nil, "Authorization", "")
+	wantError(t, "/readyz on a damaged database", status, hdr, body, 503, "corrupt")
+	if !bytes.Contains(body, []byte("page 7 is garbage")) {
+		t.Errorf("/readyz does not say why: %s", body)
+	}
 }
 
 // panicky is a service whose Projects panics.

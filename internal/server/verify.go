@@ -7,8 +7,10 @@ import (
 	"github.com/troveml/trove/internal/service"
 )
 
-// verify re-hashes every referenced blob (service.Verifier), for site
-// administrators only: it reads the whole store.
+// verify checks the metadata database and re-hashes every referenced blob
+// (service.Verifier), and with "repair" moves corrupt blobs aside and
+// records the damaged ones as missing; for site administrators only: it
+// reads the whole store.
 func (s *Server) verify(r *http.Request, c *caller) (any, error) {
 	if !c.p.User.Admin {
 		return nil, core.Errorf(core.ErrPermission, "verifying the blob store needs a site administrator")

@@ -19,6 +19,13 @@ const statParallelism = 16
 // MissingBlobs implements API. Digests held back by the caller (see
 // holding.go) are reported missing too, after the same work as the others.
 func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error) {
+	return s.missingBlobs(ctx, digests, nil)
+}
+
+// missingBlobs is MissingBlobs; when sizes is not nil, it also sets
+// sizes[i] to the stored size of digests[i] for each blob found stored and
+// not held back.
+func (s *Service) missingBlobs(ctx context.Context, digests []core.Digest, sizes []int64) ([]core.Digest, error) {
 	held := heldIn(ctx)
 	missing := make([]bool, len(digests))
 	g, gctx := errgroup.WithContext(ctx)
@@ -28,7 +35,7 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]co
 			return nil, core.Errorf(core.ErrInvalid, "digest %d is empty", i)
 		}
 		g.Go(func() error {
-			_, err := s.blobs.Stat(gctx, d)
+			n, err := s.blobs.Stat(gctx, d)
 			switch {
 			case held[d]:
 				// Reported missing whatever the store said: its answer,
@@ -37,6 +44,8 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]co
 				missing[i] = true
 			case err != nil:
 				return err
+			case sizes != nil:
+				sizes[i] = n
 			}
 			return nil
 		})
@@ -116,8 +125,10 @@ func (s *Service) PutBlob(ctx context.Context, d core.Digest, size int64, r io.R
 		return err
 	}
 	// A long upload may outlast the lease taken before it.
-	_, err := s.leaseBlobs(ctx, []core.Digest{d})
-	return err
+	if _, err := s.leaseBlobs(ctx, []core.Digest{d}); err != nil {
+		return err
+	}
+	return s.repaired(ctx, d)
 }
 
 var _ BlobIngester = (*Service)(nil)
@@ -164,6 +175,9 @@ func (s *Service) ingest(ctx context.Context, size int64, r io.Reader, checkSize
 	if _, err := s.leaseBlobs(ctx, []core.Digest{d}); err != nil {
 		return core.Digest{}, err
 	}
+	if err := s.repaired(ctx, d); err != nil {
+		return core.Digest{}, err
+	}
 	return d, nil
 }
 
@@ -204,7 +218,7 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	// Content identical to a committed version needs no check: its blobs
 	// were checked when it was committed.
 	digest := req.Manifest.Digest()
-	if _, err := s.meta.FindVersionByDigest(ctx, req.Entity, req.Project, req.Name, digest); errors.Is(err, core.ErrNotFound) {
+	if same, err := s.meta.FindVersionByDigest(ctx, req.Entity, req.Project, req.Name, digest); errors.Is(err, core.ErrNotFound) {
 		missing, err := s.missingOf(ctx, req.Manifest)
 		if err != nil {
 			return LogResult{}, err
@@ -214,6 +228,9 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 		}
 	} else if err != nil {
 		return LogResult{}, err
+	} else if missing, err := s.damagedOf(ctx, same.ID); err != nil || len(missing) > 0 {
+		// Unless verify --repair found some damaged since (verify.go).
+		return LogResult{Missing: missing}, err
 	}
 	v, created, err := s.meta.CommitVersion(ctx, meta.Commit{
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
@@ -237,7 +254,11 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 const maxDescription = 64 << 10
 
 // missingOf returns the blobs of a manifest's stored (non-reference) entries
-// that the blob store lacks.
+// that the blob store lacks. An entry whose size differs from its stored
+// blob's is core.ErrInvalid: such a version could never be downloaded. The
+// sizes come from the Stat that finds the blobs; a blob sent later is
+// checked against its entry's size as it is stored, and again when the
+// manifest is logged once more.
 func (s *Service) missingOf(ctx context.Context, m core.Manifest) ([]core.Digest, error) {
 	var ds []core.Digest
 	seen := make(map[core.Digest]bool)
@@ -247,7 +268,25 @@ func (s *Service) missingOf(ctx context.Context, m core.Manifest) ([]core.Digest
 			ds = append(ds, e.Digest)
 		}
 	}
-	return s.MissingBlobs(ctx, ds)
+	sizes := make([]int64, len(ds))
+	missing, err := s.missingBlobs(ctx, ds, sizes)
+	if err != nil {
+		return nil, err
+	}
+	stored := make(map[core.Digest]int64, len(ds))
+	for i, d := range ds {
+		stored[d] = sizes[i]
+	}
+	for _, d := range missing {
+		delete(stored, d)
+	}
+	for _, e := range m.Entries() {
+		if n, ok := stored[e.Digest]; ok && e.Ref == "" && n != e.Size {
+			return nil, core.Errorf(core.ErrInvalid, "entry %q says %d bytes, but its blob %s has %d bytes: give the entry its file's size",
+				e.Path, e.Size, e.Digest, n)
+		}
+	}
+	return missing, nil
 }
 
 // UseArtifact implements API.

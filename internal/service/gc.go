@@ -71,6 +71,12 @@ package service
 // than that and GC collected the blob meanwhile, the commit reports it
 // missing and the client uploads it again (the SDK does, a few rounds).
 //
+// Damaged blobs (verify.go): the bytes a repair moved aside are kept under
+// the blob store's quarantine/ prefix, which List does not see, so GC never
+// deletes them (an operator does, after a look); the records of damaged
+// blobs that no live or pending version needs are dropped at the end of a
+// run (meta.PruneDamaged).
+//
 // Concurrent GCs (several server replicas) are safe: the mark of a blob
 // succeeds once (the tombstone's primary key), and only the GC that marked
 // a blob sweeps it, right after marking, with a deadline (sweepTimeout).
@@ -329,6 +335,13 @@ func (s *Service) GC(ctx context.Context, o GCOptions) (GCReport, error) {
 	if !o.DryRun {
 		if _, err := gm.PruneLeases(ctx, markAt); err != nil {
 			return rep, err
+		}
+		// Records of damaged blobs no version needs any more: nothing
+		// will ask for those blobs again (verify.go).
+		if dm, ok := s.meta.(damageRecorder); ok {
+			if _, err := dm.PruneDamaged(ctx); err != nil {
+				return rep, err
+			}
 		}
 	}
 	rep.Duration = time.Since(start)

@@ -30,7 +30,7 @@ type tempCleaner interface {
 func Run(t *testing.T, newStore func(t *testing.T) blob.Store, corrupt func(t *testing.T, s blob.Store, d core.Digest)) {
 	t.Run("RoundTrip", func(t *testing.T) { t.Parallel(); testRoundTrip(t, newStore) })
 	t.Run("RoundTripLarge", func(t *testing.T) { t.Parallel(); testRoundTripLarge(t, newStore) })
-	t.Run("PutIdempotent", func(t *testing.T) { t.Parallel(); testPutIdempotent(t, newStore) })
+	t.Run("PutAgain", func(t *testing.T) { t.Parallel(); testPutAgain(t, newStore) })
 	t.Run("PutWrongDigest", func(t *testing.T) { t.Parallel(); testPutWrongDigest(t, newStore) })
 	t.Run("PutWrongSize", func(t *testing.T) { t.Parallel(); testPutWrongSize(t, newStore) })
 	t.Run("PutReaderError", func(t *testing.T) { t.Parallel(); testPutReaderError(t, newStore) })
@@ -42,6 +42,14 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store, corrupt func(t *t
 		t.Parallel()
 		testCorruption(t, newStore, corrupt)
 	})
+	t.Run("Repair", func(t *testing.T) {
+		if corrupt == nil {
+			t.Skip("no corrupt function for this driver")
+		}
+		t.Parallel()
+		testRepair(t, newStore, corrupt)
+	})
+	t.Run("Quarantine", func(t *testing.T) { t.Parallel(); testQuarantine(t, newStore, corrupt) })
 	t.Run("Ingest", func(t *testing.T) { t.Parallel(); testIngest(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore) })
 	t.Run("ConcurrentDistinct", func(t *testing.T) { t.Parallel(); testConcurrentDistinct(t, newStore) })
@@ -127,7 +135,9 @@ func (c *compareWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func testPutIdempotent(t *testing.T, newStore func(t *testing.T) blob.Store) {
+// testPutAgain: storing a stored blob again succeeds, and a wrong body,
+// or one that fails, leaves the stored copy as it was.
+func testPutAgain(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	ctx := t.Context()
 	s := newStore(t)
 	content := []byte("stored twice")
@@ -135,9 +145,16 @@ func testPutIdempotent(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	if err := s.Put(ctx, d, int64(len(content)), bytes.NewReader(content)); err != nil {
 		t.Fatalf("first Put: %v", err)
 	}
-	// A second Put of stored content must not read its reader at all.
-	if err := s.Put(ctx, d, int64(len(content)), failReader{t}); err != nil {
+	if err := s.Put(ctx, d, int64(len(content)), bytes.NewReader(content)); err != nil {
 		t.Fatalf("second Put: %v", err)
+	}
+	// Put reads the body even when the blob is stored, so a wrong one is
+	// refused — and changes nothing.
+	if err := s.Put(ctx, d, int64(len(content)), strings.NewReader("stored thrice")); !errors.Is(err, core.ErrCorrupt) {
+		t.Fatalf("Put of other bytes over a stored blob = %v; want core.ErrCorrupt", err)
+	}
+	if err := s.Put(ctx, d, int64(len(content)), errReader{io.ErrUnexpectedEOF}); err == nil {
+		t.Fatal("Put from a failing reader over a stored blob succeeded")
 	}
 	if d2, n, err := s.Ingest(ctx, bytes.NewReader(content)); err != nil || d2 != d || n != int64(len(content)) {
 		t.Fatalf("Ingest of stored content = %s, %d, %v; want %s, %d, nil", d2, n, err, d, len(content))
@@ -148,14 +165,124 @@ func testPutIdempotent(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	if got := ReadAll(t, s, d); !bytes.Equal(got, content) {
 		t.Fatalf("Get = %q; want %q", got, content)
 	}
+	checkNoTemp(t, s)
 }
 
-// failReader fails the test if read.
-type failReader struct{ t *testing.T }
+// testRepair: a verified Put or Ingest replaces a damaged copy; a wrong
+// body leaves even a damaged copy alone.
+func testRepair(t *testing.T, newStore func(t *testing.T) blob.Store, corrupt func(t *testing.T, s blob.Store, d core.Digest)) {
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name    string
+		content []byte
+	}{
+		{"small", []byte("damaged, then repaired")},
+		{"3 MiB", Content(17, 3<<20)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			d, size := core.DigestOf(tc.content), int64(len(tc.content))
+			if err := s.Put(ctx, d, size, bytes.NewReader(tc.content)); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			damaged := func() bool {
+				rc, err := s.Get(ctx, d)
+				if err != nil {
+					t.Fatalf("Get: %v", err)
+				}
+				defer rc.Close()
+				_, err = io.Copy(io.Discard, rc)
+				return errors.Is(err, core.ErrCorrupt)
+			}
+			corrupt(t, s, d)
+			if !damaged() {
+				t.Fatal("the corrupt function did not damage the blob")
+			}
+			// Wrong bytes, and a body that fails, store nothing.
+			wrong := bytes.Repeat([]byte{'x'}, len(tc.content))
+			if err := s.Put(ctx, d, size, bytes.NewReader(wrong)); !errors.Is(err, core.ErrCorrupt) {
+				t.Fatalf("Put of wrong bytes over a damaged copy = %v; want core.ErrCorrupt", err)
+			}
+			cut := io.MultiReader(bytes.NewReader(tc.content[:len(tc.content)/2]), errReader{io.ErrUnexpectedEOF})
+			if err := s.Put(ctx, d, size, cut); err == nil {
+				t.Fatal("Put of a failing body over a damaged copy succeeded")
+			}
+			if !damaged() {
+				t.Fatal("a refused Put changed the stored copy")
+			}
+			checkNoTemp(t, s)
+			// The right bytes repair it, by Put and by Ingest.
+			if err := s.Put(ctx, d, size, bytes.NewReader(tc.content)); err != nil {
+				t.Fatalf("Put of the right bytes over a damaged copy: %v", err)
+			}
+			if got := ReadAll(t, s, d); !bytes.Equal(got, tc.content) {
+				t.Fatal("after the Put, the blob reads back different content")
+			}
+			corrupt(t, s, d)
+			if got, n, err := s.Ingest(ctx, bytes.NewReader(tc.content)); err != nil || got != d || n != size {
+				t.Fatalf("Ingest of the right bytes over a damaged copy = %s, %d, %v", got, n, err)
+			}
+			if got := ReadAll(t, s, d); !bytes.Equal(got, tc.content) {
+				t.Fatal("after the Ingest, the blob reads back different content")
+			}
+			if n, err := s.Stat(ctx, d); err != nil || n != size {
+				t.Fatalf("Stat = %d, %v; want %d", n, err, size)
+			}
+			checkNoTemp(t, s)
+		})
+	}
+}
 
-func (f failReader) Read([]byte) (int, error) {
-	f.t.Error("Put read the content of a blob that is already stored")
-	return 0, io.ErrUnexpectedEOF
+// quarantiner is the optional ability to move a damaged blob aside.
+type quarantiner interface {
+	Quarantine(ctx context.Context, d core.Digest) (string, error)
+}
+
+// testQuarantine: a quarantined blob is missing — never served, never
+// listed — until it is stored again.
+func testQuarantine(t *testing.T, newStore func(t *testing.T) blob.Store, corrupt func(t *testing.T, s blob.Store, d core.Digest)) {
+	ctx := t.Context()
+	s := newStore(t)
+	qs, ok := s.(quarantiner)
+	if !ok {
+		t.Skip("the store cannot quarantine blobs")
+	}
+	content, other := []byte("to be quarantined"), []byte("a bystander")
+	d := core.DigestOf(content)
+	for _, c := range [][]byte{content, other} {
+		if err := s.Put(ctx, core.DigestOf(c), int64(len(c)), bytes.NewReader(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if corrupt != nil {
+		corrupt(t, s, d)
+	}
+	key, err := qs.Quarantine(ctx, d)
+	if err != nil || !strings.HasPrefix(key, "quarantine/"+d.Hex()+"/") {
+		t.Fatalf("Quarantine = %q, %v; want a key under quarantine/%s/", key, err, d.Hex())
+	}
+	if _, err := s.Stat(ctx, d); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("Stat of a quarantined blob = %v; want core.ErrNotFound", err)
+	}
+	if rc, err := s.Get(ctx, d); !errors.Is(err, core.ErrNotFound) {
+		if err == nil {
+			rc.Close()
+		}
+		t.Errorf("Get of a quarantined blob = %v; want core.ErrNotFound", err)
+	}
+	if got := ListAll(t, s); len(got) != 1 || got[core.DigestOf(other)] != int64(len(other)) {
+		t.Errorf("List after quarantine = %v; want only the bystander", got)
+	}
+	if _, err := qs.Quarantine(ctx, d); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("Quarantine of a missing blob = %v; want core.ErrNotFound", err)
+	}
+	checkNoTemp(t, s)
+	if err := s.Put(ctx, d, int64(len(content)), bytes.NewReader(content)); err != nil {
+		t.Fatalf("Put after quarantine: %v", err)
+	}
+	if got := ReadAll(t, s, d); !bytes.Equal(got, content) {
+		t.Errorf("Get after the Put = %q; want %q", got, content)
+	}
 }
 
 func testPutWrongDigest(t *testing.T, newStore func(t *testing.T) blob.Store) {

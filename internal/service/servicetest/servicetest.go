@@ -33,6 +33,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) service.API) {
 		{"ManifestAndEntry", testManifestAndEntry},
 		{"BlobsVerified", testBlobsVerified},
 		{"MissingBlobRefused", testMissingBlobRefused},
+		{"SizeMismatch", testSizeMismatch},
 		{"BadInputChangesNothing", testBadInput},
 		{"UpdateMetadata", testUpdate},
 		{"RunsAndNames", testRuns},
