@@ -318,31 +318,15 @@ func manifestBlobs(m core.Manifest) []core.Digest {
 
 // PutBlob implements service.API for any authenticated caller: a blob is
 // checked against its digest and belongs to no project until a version
-// that references it is committed. Only a caller who may read a stored
-// blob already is spared sending it; for any other caller the bytes go to
-// the store whether it holds the blob or not, and are hashed (by the store,
-// or here when the store skipped them), and the guard records that p has
-// the blob (meta.Uploads.RecordUpload).
+// that references it is committed. The bytes always go to the store, which
+// reads, verifies and writes them whether it holds the blob or not (so a
+// PUT of the right bytes repairs a damaged copy, and the work done never
+// says whether someone else stores the blob), and the guard records that p
+// has the blob (meta.Uploads.RecordUpload). A client sends only what it was
+// told is missing, so a caller who may read a stored blob sends nothing.
 func (g *guard) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
 	if d.IsZero() {
 		return g.api.PutBlob(ctx, d, size, r) // the service's own error
-	}
-	readable := g.p.User.Admin
-	if !readable {
-		ok, err := g.st.ReadableDigests(ctx, g.p.User.Name, []core.Digest{d})
-		if err != nil {
-			return err
-		}
-		readable = ok[d]
-	}
-	if readable {
-		missing, err := g.api.MissingBlobs(ctx, []core.Digest{d})
-		if err != nil {
-			return err
-		}
-		if len(missing) == 0 {
-			return nil
-		}
 	}
 	if g.p.User.Name != "" {
 		// Claimed before it is stored, so that between the store's Put
@@ -357,9 +341,8 @@ func (g *guard) PutBlob(ctx context.Context, d core.Digest, size int64, r io.Rea
 		return err
 	}
 	if cr.n == 0 {
-		// The store skipped the bytes of a blob it holds. Hashing what
-		// it verified already would cost a second pass over every
-		// upload, so only then are they hashed here.
+		// An API whose store skipped the bytes (not *service.Service,
+		// whose store reads every body): the proof is hashed here.
 		if err := verifyBody(d, size, r); err != nil {
 			return err
 		}
