@@ -242,6 +242,10 @@ func s3WriterOptions(size int64) *gcblob.WriterOptions {
 	return o
 }
 
+// abortPatience bounds how long abortUpload keeps aborting an upload that
+// late parts bring back.
+const abortPatience = 10 * time.Second
+
 // abortUpload aborts the multipart upload a failed write to key left, if
 // any. It runs on error paths, often because ctx was cancelled, so it does
 // not obey ctx; a failure only leaves garbage for CleanTemp.
@@ -255,10 +259,16 @@ func (b *Bucket) abortUpload(ctx context.Context, key string, err error) {
 	bucket, k, id := aws.String(b.s3.bucket), aws.String(b.s3.prefix+key), mpu.UploadID()
 	// A part whose request was cancelled may still be arriving at the
 	// server, and some servers (versitygw) let it bring the aborted upload
-	// back; so look again, and abort again, until it is gone.
-	for attempt := 1; attempt <= 5; attempt++ {
+	// back; so look again, and abort again, until it is gone. On a busy
+	// machine such a part can take seconds to land: keep at it for up to
+	// abortPatience.
+	deadline := time.Now().Add(abortPatience)
+	for attempt := 1; ; attempt++ {
 		_, _ = b.s3.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: k, UploadId: aws.String(id)})
-		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(min(time.Duration(attempt)*50*time.Millisecond, 500*time.Millisecond))
 		out, err := b.s3.client.ListMultipartUploads(actx, &s3.ListMultipartUploadsInput{Bucket: bucket, Prefix: k})
 		if err != nil {
 			return
