@@ -119,10 +119,7 @@ func serverDataDir(flag string) (string, error) {
 		return filepath.Abs(flag)
 	}
 	if u := os.Getenv(trove.EnvURL); u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		if p, ok := strings.CutPrefix(u, "file://"); ok {
-			u = p
-		}
-		return filepath.Abs(u)
+		return trove.DataDir(u)
 	}
 	return trove.DefaultDataDir()
 }
