@@ -92,7 +92,9 @@ type Progress interface {
 	// Begin starts a phase ("hashing", "uploading", "downloading") of total
 	// bytes.
 	Begin(phase string, total int64)
-	// Advance reports n more bytes done in the current phase.
+	// Advance reports n more bytes done in the current phase. n is
+	// negative when a transfer starts over (an upload sent again after a
+	// server restart): those bytes will be reported again.
 	Advance(n int64)
 	// End finishes the current phase.
 	End()
