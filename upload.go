@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -275,10 +276,12 @@ func (c *Client) streamFile(ctx context.Context, r io.Reader, size int64) (d cor
 		c.log.Debug("server declined a streamed upload", "size", size, "reason", err)
 		return core.Digest{}, false, nil
 	}
-	if errors.Is(err, core.ErrUnavailable) && ctx.Err() == nil {
-		// The stream broke off (a server restart, say) and cannot be
-		// resumed: its digest is the server's to compute. Hashing here and
-		// uploading by digest can be retried, from the file's start.
+	var ne net.Error
+	if errors.Is(err, core.ErrUnavailable) && errors.As(err, &ne) && ctx.Err() == nil {
+		// The stream broke off (a server restart, say: a network error,
+		// not an answer) and cannot be resumed: its digest is the
+		// server's to compute. Hashing here and uploading by digest can be
+		// retried, from the file's start.
 		c.log.Debug("streamed upload broke off; hashing and uploading instead", "size", size, "reason", err)
 		return core.Digest{}, false, nil
 	}

@@ -308,7 +308,7 @@ func (b *Bucket) Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, e
 	case rerr != nil:
 		return core.Digest{}, 0, core.Errorf(kindOr(rerr, core.ErrUnavailable), "blob: ingest: reading content: %w", rerr)
 	case werr != nil:
-		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: spooling: %w", werr)
+		return core.Digest{}, 0, diskErr("blob: ingest: spooling", werr)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: spooling: %w", err)
@@ -325,7 +325,7 @@ func (b *Bucket) Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, e
 func (b *Bucket) spoolFile() (*os.File, error) {
 	f, err := os.CreateTemp(b.spoolDir, "trove-ingest-*")
 	if err != nil {
-		return nil, core.Errorf(core.ErrUnavailable, "blob: ingest: spool file: %w", err)
+		return nil, diskErr("blob: ingest: spool file", err)
 	}
 	if err := os.Remove(f.Name()); err != nil {
 		f.Close()

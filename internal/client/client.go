@@ -319,8 +319,16 @@ func (c *Client) send(ctx context.Context, mode retry, newReq func(ctx context.C
 		if resp != nil {
 			drain(resp.Body)
 		}
-		if c.outage.CompareAndSwap(false, true) {
-			c.notify(fmt.Sprintf("server %s unreachable (%s); retrying for up to %s…", c.base.Redacted(), why, seconds(c.retryFor)))
+		// A request broken off in flight is often a connection the server
+		// dropped, not the server going away: only a retry of it that
+		// fails too, a failure to connect or a 502/503/504 count as an
+		// outage.
+		if (attempt > 0 || err == nil || !sent.Load()) && c.outage.CompareAndSwap(false, true) {
+			state := "unreachable"
+			if err == nil {
+				state = "unavailable"
+			}
+			c.notify(fmt.Sprintf("server %s %s (%s); retrying for up to %s…", c.base.Redacted(), state, why, seconds(c.retryFor)))
 		}
 		c.log.Debug("retrying", "method", req.Method, "url", req.URL.Redacted(), "attempt", attempt+1, "reason", why, "wait", wait)
 		t := time.NewTimer(wait)
@@ -447,7 +455,7 @@ func statusError(code int, msg string) error {
 		kind = core.ErrConflict
 	case http.StatusRequestEntityTooLarge:
 		kind = core.ErrTooLarge
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInsufficientStorage:
 		kind = core.ErrUnavailable
 	default:
 		return errors.New(msg)

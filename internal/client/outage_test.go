@@ -125,3 +125,36 @@ func TestOutageAnnouncedOnce(t *testing.T) {
 		t.Errorf("announced %q, want %q", notes, want)
 	}
 }
+
+// TestDiskFullNotRetried: a server whose disk is full answers 507 with its
+// reason; the client does not retry it and passes the reason on, with the
+// kind unavailable.
+func TestDiskFullNotRetried(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	const msg = "blob: put sha256:…: blob: writing: no space left on device"
+	e := newEnv(t, envOptions{front: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPut {
+				h.ServeHTTP(w, r)
+				return
+			}
+			mu.Lock()
+			calls++
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInsufficientStorage)
+			w.Write([]byte(`{"error":{"code":"unavailable","message":"` + msg + `"}}`))
+		})
+	}})
+	c := e.client(t, client.Options{})
+	content := []byte(strings.Repeat("full disk ", 1000))
+	start := time.Now()
+	err := c.PutBlob(context.Background(), core.DigestOf(content), int64(len(content)), strings.NewReader(string(content)))
+	if !errors.Is(err, core.ErrUnavailable) || err.Error() != msg {
+		t.Errorf("PutBlob on a full disk: %v, want unavailable %q", err, msg)
+	}
+	if calls != 1 || time.Since(start) > 5*time.Second {
+		t.Errorf("sent %d times in %v, want once, at once", calls, time.Since(start))
+	}
+}

@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -10,7 +11,8 @@ import (
 	"runtime"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/troveml/trove/internal/core"
 )
@@ -75,7 +77,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	var mode string
 	if err := wdb.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
 		_ = s.Close()
-		return nil, core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
+		return nil, openErr(abs, err)
 	}
 	if mode != "wal" {
 		_ = s.Close()
@@ -86,6 +88,23 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sqliteFull reports whether err says a write found no room because the
+// disk (or a quota) is full: SQLITE_FULL, whatever the extended code, or
+// SQLITE_IOERR_SHMSIZE, the failure to grow the shared-memory file that a
+// process opening the database creates first.
+func sqliteFull(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_FULL || e.Code() == sqlite3.SQLITE_IOERR_SHMSIZE)
+}
+
+// openErr is the error of a failed step of opening the database at abs.
+func openErr(abs string, err error) error {
+	if sqliteFull(err) {
+		return &core.Error{Kind: core.ErrUnavailable, Msg: "opening " + abs + ": database is full: no space left on device (" + err.Error() + ")", Err: diskFull{err}}
+	}
+	return core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
 }
 
 // sqliteDSN returns the modernc.org/sqlite data source name of the file at
