@@ -256,7 +256,7 @@ func looksLikeHostPort(u string) bool {
 // openEmbedded opens the SQLite metadata and the file blob store of a data
 // directory, creating them on first use.
 func (c *Client) openEmbedded(ctx context.Context, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := meta.PrivateDir(dir); err != nil {
 		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
 	}
 	m, err := meta.OpenSQLite(ctx, filepath.Join(dir, "trove.db"))
@@ -342,7 +342,7 @@ func (c *Client) Project() string { return c.project }
 // hashes everything) when the cache cannot be opened.
 func (c *Client) statCache(ctx context.Context) *cache.StatCache {
 	c.statOnce.Do(func() {
-		if err := os.MkdirAll(c.cacheDir, 0o755); err != nil {
+		if err := os.MkdirAll(c.cacheDir, 0o700); err != nil {
 			c.log.Warn("stat cache disabled", "err", err)
 			return
 		}

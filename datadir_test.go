@@ -74,3 +74,48 @@ func TestOpenRefusesHostPort(t *testing.T) {
 		t.Errorf("a directory named localhost:18080 was created (%v)", err)
 	}
 }
+
+// TestEmbeddedFileModes: while an embedded store is open, its database and
+// the -wal and -shm files SQLite makes beside it, the blobs and the stat
+// cache are 0600 in 0700 directories.
+func TestEmbeddedFileModes(t *testing.T) {
+	c, work := testClient(t)
+	write(t, filepath.Join(work, "src", "a.txt"), "alpha")
+	a := NewArtifact("modes", "dataset")
+	if err := a.AddDir(filepath.Join(work, "src")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startRun(t, c).LogArtifact(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(work)
+	seen := map[string]bool{}
+	for _, dir := range []string{filepath.Join(root, "data"), filepath.Join(root, "cache")} {
+		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			want := os.FileMode(0o600)
+			if d.IsDir() {
+				want = 0o700
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("%s is %v, want %v", p, fi.Mode().Perm(), want)
+			}
+			seen[d.Name()] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"trove.db", "trove.db-wal", "trove.db-shm", "trove.db.lock", "stat.db", "stat.db-wal"} {
+		if !seen[name] {
+			t.Errorf("no %s to check", name)
+		}
+	}
+}

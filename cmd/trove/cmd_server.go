@@ -136,7 +136,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(data, 0o755); err != nil {
+	if err := meta.PrivateDir(data); err != nil {
 		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
 	}
 	if o.db == "" {

@@ -137,6 +137,8 @@ func openFile(_ context.Context, u *url.URL, o Options) (*Bucket, error) {
 		// Blobs have no metadata worth keeping; sidecar files would double
 		// the file count, and Ingest's rename would leave them behind.
 		Metadata: fileblob.MetadataDontWrite,
+		// Blobs are the store's alone, as their 0600 files are.
+		DirFileMode: 0o700,
 	})
 	if err != nil {
 		return nil, core.Errorf(core.ErrUnavailable, "open blob directory %s: %w", dir, err)

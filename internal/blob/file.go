@@ -46,7 +46,7 @@ func (b *Bucket) createTemp() (*os.File, error) {
 	dir := b.path(tempPrefix)
 	f, err := os.CreateTemp(dir, "*")
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(dir, 0o777); err == nil {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
 			f, err = os.CreateTemp(dir, "*")
 		}
 	}
@@ -107,7 +107,7 @@ func (b *Bucket) publishPath(tmp string, d core.Digest) error {
 	dst := b.path(keyOf(d))
 	err := os.Rename(tmp, dst)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(dst), 0o777); err == nil {
+		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
 			err = os.Rename(tmp, dst)
 		}
 	}
