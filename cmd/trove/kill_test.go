@@ -307,7 +307,7 @@ func TestServerRestartMidUpload(t *testing.T) {
 	data := filepath.Join(e.dir, "server")
 	n := killIterations()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
-	failures, mid := 0, 0
+	failures, mid, announced := 0, 0, 0
 	for i := range n {
 		dir, name := fmt.Sprintf("restart-%d", i), fmt.Sprintf("restarted-%d", i)
 		digests := writeTree(t, filepath.Join(e.work, dir), uint64(2000+i), 16, 1<<20)
@@ -349,13 +349,21 @@ func TestServerRestartMidUpload(t *testing.T) {
 			t.Errorf("put %d failed across a restart: %v\n%s", i, werr, stderr.String())
 			continue
 		}
-		if got := strings.Count(stderr.String(), "retrying for up to"); restarted && got != 1 {
-			t.Errorf("put %d announced the outage %d times, want once:\n%s", i, got, stderr.String())
+		// Once at most: a request broken off by the kill and retried at
+		// once may find the server back already, and there was no outage
+		// to speak of.
+		if got := strings.Count(stderr.String(), "retrying for up to"); got > 1 {
+			t.Errorf("put %d announced the outage %d times, want once at most:\n%s", i, got, stderr.String())
+		} else if restarted {
+			announced += got
 		}
 		e.checkDownload(name+":v0", dir)
 	}
-	t.Logf("%d of %d puts failed; %d restarts came in the middle of the uploads", failures, n, mid)
+	t.Logf("%d of %d puts failed; %d restarts came in the middle of the uploads; %d puts said they were retrying", failures, n, mid, announced)
 	if mid == 0 {
 		t.Errorf("no restart came in the middle of the uploads")
+	}
+	if announced == 0 {
+		t.Errorf("no put said on stderr that it was retrying")
 	}
 }
