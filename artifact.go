@@ -92,7 +92,8 @@ func (a *Artifact) AddFile(path string, name ...string) error {
 // relative to it and under prefix when given: AddDir("images") stores
 // "cat.png", AddDir("images", "images") stores "images/cat.png". Symbolic
 // links to files inside the directory are followed; links leading out of it,
-// links to directories and special files are refused.
+// links to directories and special files are refused. Temporary files of
+// a download (.trove-<16 hex digits>.tmp) are skipped.
 func (a *Artifact) AddDir(path string, prefix ...string) error {
 	if len(prefix) > 1 {
 		return core.Errorf(core.ErrInvalid, "AddDir takes at most one prefix, got %d", len(prefix))
@@ -122,8 +123,8 @@ func (a *Artifact) AddDir(path string, prefix ...string) error {
 		if err != nil {
 			return core.Errorf(core.ErrInvalid, "add dir %q: %w", path, err)
 		}
-		if d.IsDir() {
-			return nil
+		if d.IsDir() || isDownloadTemp(d.Name()) {
+			return nil // a download's temporary file is never content
 		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {

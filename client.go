@@ -63,7 +63,9 @@ const DefaultProject = "uncategorized"
 type Options struct {
 	// URL is where the store is: a directory or file:// URL for the embedded
 	// store, or http(s)://host:port for a server. Default: $TROVE_URL, else
-	// the embedded data directory (DefaultDataDir).
+	// the embedded data directory (DefaultDataDir). A server address
+	// without its scheme (host:port) is an error, never a directory: see
+	// DataDir.
 	URL string
 	// APIKey authenticates to a server. Default: $TROVE_API_KEY.
 	APIKey string
@@ -89,6 +91,11 @@ type Options struct {
 	// Progress, when set, is told about long transfers (hashing, uploads,
 	// downloads). The CLI draws progress bars with it.
 	Progress Progress
+	// Notify, when set, receives one-line messages meant for a person
+	// waiting on a command: that the server became unreachable and
+	// requests are being retried (once per outage), and that it answers
+	// again. Nil keeps the SDK silent; the CLI prints them on stderr.
+	Notify func(msg string)
 }
 
 // Progress receives progress of a long transfer. Advance is called from
@@ -97,7 +104,9 @@ type Progress interface {
 	// Begin starts a phase ("hashing", "uploading", "downloading") of total
 	// bytes.
 	Begin(phase string, total int64)
-	// Advance reports n more bytes done in the current phase.
+	// Advance reports n more bytes done in the current phase. n is
+	// negative when a transfer starts over (an upload sent again after a
+	// server restart): those bytes will be reported again.
 	Advance(n int64)
 	// End finishes the current phase.
 	End()
@@ -113,6 +122,7 @@ type Client struct {
 	cacheDir string
 	log      *slog.Logger
 	progress Progress
+	notify   func(msg string) // nil: silent
 	closers  []func() error
 
 	statOnce sync.Once
@@ -135,7 +145,7 @@ type ingester interface {
 
 // Open connects to the store that opts (or the environment) names.
 func Open(ctx context.Context, opts Options) (*Client, error) {
-	c := &Client{log: opts.Logger, progress: opts.Progress}
+	c := &Client{log: opts.Logger, progress: opts.Progress, notify: opts.Notify}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -169,7 +179,7 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	if c.entity, err = defaultEntity(opts.Entity); err != nil {
 		return nil, err
 	}
-	dir, err := dataDir(u)
+	dir, err := DataDir(u)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +202,19 @@ func DefaultDataDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "trove"), nil
 }
 
-// dataDir turns TROVE_URL into the embedded data directory.
-func dataDir(u string) (string, error) {
+// DataDir returns the embedded data directory that a TROVE_URL value
+// names, as an absolute path: "" is DefaultDataDir, a file:// URL its path,
+// and anything without "://" a directory path (relative to the working
+// directory) — except a server address missing its scheme. A value whose
+// text up to the first '/' is HOST:PORT (HOST empty, a name of letters,
+// digits, '-' and '.', or a bracketed IPv6 address; PORT one or more
+// digits), such as "localhost:18080" or "10.0.0.5:8080/", is
+// core.ErrInvalid suggesting http://. So are http(s):// URLs (servers, not
+// directories) and other schemes. A directory really named like host:port
+// is written ./data:1, as an absolute path, or as a file:// URL; Windows
+// paths (C:\data, C:/data) never match, their part after ':' not being
+// digits.
+func DataDir(u string) (string, error) {
 	if u == "" {
 		return DefaultDataDir()
 	}
@@ -209,8 +230,39 @@ func dataDir(u string) (string, error) {
 			return "", core.Errorf(core.ErrInvalid, "%s %q: file URLs name a local path (file:///path)", EnvURL, u)
 		}
 		u = pu.Path
+	} else if looksLikeHostPort(u) {
+		return "", core.Errorf(core.ErrInvalid, "%s %q is a server address without a scheme: write http://%s (or https://); for a directory of that name write ./%s",
+			EnvURL, u, strings.TrimRight(u, "/"), u)
 	}
 	return filepath.Abs(u)
+}
+
+// looksLikeHostPort reports whether a scheme-less TROVE_URL reads as
+// host:port (see DataDir).
+func looksLikeHostPort(u string) bool {
+	first, _, _ := strings.Cut(u, "/")
+	i := strings.LastIndexByte(first, ':')
+	if i < 0 {
+		return false
+	}
+	host, port := first[:i], first[i+1:]
+	if port == "" {
+		return false
+	}
+	for _, ch := range port {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+	}
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		return len(host) > 2
+	}
+	for _, ch := range host {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // openEmbedded opens the SQLite metadata and the file blob store of a data
@@ -225,7 +277,7 @@ func (c *Client) openEmbedded(ctx context.Context, dir, keyFile string) error {
 			return fmt.Errorf("%s: %w", EnvEncryptionKeyFile, err)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := meta.PrivateDir(dir); err != nil {
 		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
 	}
 	m, err := meta.OpenSQLite(ctx, filepath.Join(dir, "trove.db"))
@@ -270,7 +322,7 @@ func (c *Client) openRemote(ctx context.Context, u, key, entity string) error {
 	if key == "" {
 		return core.Errorf(core.ErrUnauthenticated, "no API key for %s: set %s or run trove login", u, EnvAPIKey)
 	}
-	cl, err := client.New(u, client.Options{APIKey: key, Logger: c.log})
+	cl, err := client.New(u, client.Options{APIKey: key, Logger: c.log, Notify: c.notify})
 	if err != nil {
 		return err
 	}
@@ -314,7 +366,7 @@ func (c *Client) Project() string { return c.project }
 // hashes everything) when the cache cannot be opened.
 func (c *Client) statCache(ctx context.Context) *cache.StatCache {
 	c.statOnce.Do(func() {
-		if err := os.MkdirAll(c.cacheDir, 0o755); err != nil {
+		if err := os.MkdirAll(c.cacheDir, 0o700); err != nil {
 			c.log.Warn("stat cache disabled", "err", err)
 			return
 		}

@@ -34,7 +34,9 @@ func (v *Version) DefaultRoot() string {
 // Download fetches the version's files into root (default DefaultRoot) and
 // returns the directory's absolute path. Files already present with the
 // right content are not fetched again; every fetched byte is verified
-// against its digest. References are fetched from where they are, as they
+// against its digest. Each file is written to a temporary file next to it
+// (.trove-<hex>.tmp) and renamed into place; those an interrupted download
+// left behind are removed. References are fetched from where they are, as they
 // were logged (S3 and GCS objects at their recorded version), verified as
 // far as their scheme allows; one that changed and cannot be pinned is an
 // error naming the entry. Other files under root are left alone. Writes
@@ -96,6 +98,13 @@ func (c *Client) download(ctx context.Context, dir string, entries []core.Entry)
 	for _, e := range entries {
 		total += e.Size
 	}
+	paths := make([]string, len(entries))
+	for i, e := range entries {
+		paths[i] = e.Path
+	}
+	if n := cleanTemps(root, paths); n > 0 {
+		c.log.Debug("removed temporary files of an interrupted download", "dir", dir, "count", n)
+	}
 	sc := c.statCache(ctx)
 	if sc != nil {
 		if err := sc.Preload(ctx, dir); err != nil {
@@ -143,8 +152,7 @@ func (c *Client) fetch(ctx context.Context, root *os.Root, dir string, e core.En
 			return core.Errorf(core.ErrConflict, "download %q: %w", e.Path, err)
 		}
 	}
-	tmp := filepath.Join(filepath.Dir(name), ".trove-"+randomHex()+".tmp")
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, tmp, err := createTemp(root, filepath.Dir(name))
 	if err != nil {
 		return core.Errorf(core.ErrConflict, "download %q: %w", e.Path, err)
 	}

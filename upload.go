@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -228,7 +229,7 @@ func (c *Client) hashFile(ctx context.Context, f localFile, size int64, p Progre
 		}
 		if streamed {
 			n = size
-		} else if _, err := file.Seek(0, io.SeekStart); err != nil {
+		} else if _, err := r.Seek(0, io.SeekStart); err != nil {
 			return core.Digest{}, core.Errorf(core.ErrInvalid, "file for %q: %w", f.entry, err)
 		}
 	}
@@ -265,13 +266,23 @@ const streamUploadMin = 32 << 20
 // streamFile uploads a large file to the server while hashing it, when the
 // server can take it without its digest and no stored file has its size
 // (so the content cannot be a duplicate and no upload is wasted). streamed
-// is false, and nothing was read, when the server declined: the caller
-// hashes the file and the upload protocol runs as usual.
+// is false when the server declined (nothing was read) or the stream broke
+// off (part of r was read): the caller rewinds r, hashes the file and the
+// upload protocol runs as usual.
 func (c *Client) streamFile(ctx context.Context, r io.Reader, size int64) (d core.Digest, streamed bool, err error) {
 	h := core.NewHash()
 	got, err := c.streamer.IngestBlob(ctx, size, io.TeeReader(r, h))
 	if errors.Is(err, core.ErrConflict) {
 		c.log.Debug("server declined a streamed upload", "size", size, "reason", err)
+		return core.Digest{}, false, nil
+	}
+	var ne net.Error
+	if errors.Is(err, core.ErrUnavailable) && errors.As(err, &ne) && ctx.Err() == nil {
+		// The stream broke off (a server restart, say: a network error,
+		// not an answer) and cannot be resumed: its digest is the
+		// server's to compute. Hashing here and uploading by digest can be
+		// retried, from the file's start.
+		c.log.Debug("streamed upload broke off; hashing and uploading instead", "size", size, "reason", err)
 		return core.Digest{}, false, nil
 	}
 	if err != nil {
@@ -351,7 +362,10 @@ func (nopProgress) Begin(string, int64) {}
 func (nopProgress) Advance(int64)       {}
 func (nopProgress) End()                {}
 
-// progressReader reports bytes read and stops when ctx is done.
+// progressReader reports bytes read and stops when ctx is done. It can be
+// rewound when its reader can (a file), so that an upload broken off by a
+// server restart is sent again from the start: the progress goes back by
+// what is read again.
 type progressReader struct {
 	ctx context.Context
 	r   io.Reader
@@ -367,4 +381,31 @@ func (r *progressReader) Read(b []byte) (int, error) {
 		r.p.Advance(int64(n))
 	}
 	return n, err
+}
+
+// errNotSeekable is Seek's error when the underlying reader cannot seek.
+var errNotSeekable = errors.New("reader cannot seek")
+
+// Seek implements io.Seeker over a reader that can seek, moving the
+// progress by as much as the position moves.
+func (r *progressReader) Seek(offset int64, whence int) (int64, error) {
+	s, ok := r.r.(io.Seeker)
+	if !ok {
+		return 0, errNotSeekable
+	}
+	if offset == 0 && whence == io.SeekCurrent {
+		return s.Seek(0, io.SeekCurrent)
+	}
+	from, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	to, err := s.Seek(offset, whence)
+	if err != nil {
+		return to, err
+	}
+	if to != from {
+		r.p.Advance(to - from)
+	}
+	return to, nil
 }

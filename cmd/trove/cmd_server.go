@@ -131,10 +131,7 @@ func serverDataDir(flag string) (string, error) {
 		return filepath.Abs(flag)
 	}
 	if u := os.Getenv(trove.EnvURL); u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		if p, ok := strings.CutPrefix(u, "file://"); ok {
-			u = p
-		}
-		return filepath.Abs(u)
+		return trove.DataDir(u)
 	}
 	return trove.DefaultDataDir()
 }
@@ -151,7 +148,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(data, 0o755); err != nil {
+	if err := meta.PrivateDir(data); err != nil {
 		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
 	}
 	if o.db == "" {

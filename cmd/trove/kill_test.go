@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -262,4 +263,107 @@ func checkMid(t *testing.T, mid int) {
 		t.Errorf("no kill came in the middle of the uploads")
 	}
 	t.Logf("%d kills came in the middle of the uploads", mid)
+}
+
+// tempFiles lists the temporary files of the server's blob store.
+func tempFiles(data string) map[string]bool {
+	m := map[string]bool{}
+	ents, _ := os.ReadDir(filepath.Join(data, "blobs", "tmp"))
+	for _, de := range ents {
+		m[de.Name()] = true
+	}
+	return m
+}
+
+// receiving waits until the server has begun writing an uploaded blob (a
+// non-empty temporary file under its blob store, not one of old) or until
+// the put has ended, and reports which.
+func receiving(data string, old map[string]bool, ended <-chan struct{}) bool {
+	tmp := filepath.Join(data, "blobs", "tmp")
+	for {
+		select {
+		case <-ended:
+			return false
+		default:
+		}
+		if ents, err := os.ReadDir(tmp); err == nil {
+			for _, de := range ents {
+				if fi, err := de.Info(); err == nil && fi.Size() > 0 && !old[de.Name()] {
+					return true
+				}
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestServerRestartMidUpload kills the server while it receives a put's
+// blobs and starts it again: every put rides through (blob bodies are sent
+// again from the start of their files, a broken streamed upload of a large
+// file falls back to hashing and uploading by digest), says once on stderr
+// that it is retrying, and ends with a complete v0.
+func TestServerRestartMidUpload(t *testing.T) {
+	e, s := newServerEnv(t)
+	data := filepath.Join(e.dir, "server")
+	n := killIterations()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
+	failures, mid, announced := 0, 0, 0
+	for i := range n {
+		dir, name := fmt.Sprintf("restart-%d", i), fmt.Sprintf("restarted-%d", i)
+		digests := writeTree(t, filepath.Join(e.work, dir), uint64(2000+i), 16, 1<<20)
+		if i%2 == 0 {
+			// Larger than streamUploadMin: streamed while hashed.
+			big := filepath.Join(e.dir, fmt.Sprintf("big-%d", i))
+			digests = append(digests, writeTree(t, big, uint64(3000+i), 1, 33<<20)...)
+			if err := os.Rename(filepath.Join(big, "part-000.bin"), filepath.Join(e.work, dir, "big.bin")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old := tempFiles(data)
+		var stderr bytes.Buffer
+		cmd := exec.Command(os.Args[0], "artifact", "put", dir, "-n", name, "-t", "dataset")
+		cmd.Dir = e.work
+		cmd.Env = append(append(os.Environ(), envCLI+"=1"), e.vars...)
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ended := make(chan struct{})
+		var werr error
+		go func() { werr = cmd.Wait(); close(ended) }()
+		restarted := receiving(data, old, ended)
+		if restarted {
+			time.Sleep(time.Duration(rng.Int64N(int64(20 * time.Millisecond))))
+			s.kill()
+			stored := storedBlobs(data, digests)
+			if stored < len(digests) {
+				mid++
+			}
+			t.Logf("restart %d: %d of %d blobs were stored", i, stored, len(digests))
+			time.Sleep(time.Duration(rng.Int64N(int64(500 * time.Millisecond))))
+			s.restart()
+		}
+		<-ended
+		if werr != nil {
+			failures++
+			t.Errorf("put %d failed across a restart: %v\n%s", i, werr, stderr.String())
+			continue
+		}
+		// Once at most: a request broken off by the kill and retried at
+		// once may find the server back already, and there was no outage
+		// to speak of.
+		if got := strings.Count(stderr.String(), "retrying for up to"); got > 1 {
+			t.Errorf("put %d announced the outage %d times, want once at most:\n%s", i, got, stderr.String())
+		} else if restarted {
+			announced += got
+		}
+		e.checkDownload(name+":v0", dir)
+	}
+	t.Logf("%d of %d puts failed; %d restarts came in the middle of the uploads; %d puts said they were retrying", failures, n, mid, announced)
+	if mid == 0 {
+		t.Errorf("no restart came in the middle of the uploads")
+	}
+	if announced == 0 {
+		t.Errorf("no put said on stderr that it was retrying")
+	}
 }

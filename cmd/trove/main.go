@@ -70,10 +70,16 @@ type globals struct {
 	stdout, stderr io.Writer
 }
 
+// notify tells the person running the command what it is waiting for (a
+// server being retried), on stderr.
+func (g *globals) notify(msg string) {
+	fmt.Fprintf(g.stderr, "trove: %s\n", msg)
+}
+
 // open connects to the store named by the environment, with the command's
 // entity and project defaults and progress bars on a terminal.
 func (g *globals) open(ctx context.Context, entity, project string) (*trove.Client, error) {
-	return trove.Open(ctx, trove.Options{Entity: entity, Project: project, Progress: newProgress(g.stderr)})
+	return trove.Open(ctx, trove.Options{Entity: entity, Project: project, Progress: newProgress(g.stderr), Notify: g.notify})
 }
 
 func newRootCmd(g *globals) *cobra.Command {

@@ -137,6 +137,8 @@ func openFile(_ context.Context, u *url.URL, o Options) (*Bucket, error) {
 		// Blobs have no metadata worth keeping; sidecar files would double
 		// the file count, and Ingest's rename would leave them behind.
 		Metadata: fileblob.MetadataDontWrite,
+		// Blobs are the store's alone, as their 0600 files are.
+		DirFileMode: 0o700,
 	})
 	if err != nil {
 		return nil, core.Errorf(core.ErrUnavailable, "open blob directory %s: %w", dir, err)
@@ -302,7 +304,7 @@ func (b *Bucket) Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, e
 	case rerr != nil:
 		return core.Digest{}, 0, core.Errorf(kindOr(rerr, core.ErrUnavailable), "blob: ingest: reading content: %w", rerr)
 	case werr != nil:
-		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: spooling: %w", werr)
+		return core.Digest{}, 0, diskErr("blob: ingest: spooling", werr)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return core.Digest{}, 0, core.Errorf(core.ErrUnavailable, "blob: ingest: spooling: %w", err)
@@ -319,7 +321,7 @@ func (b *Bucket) Ingest(ctx context.Context, r io.Reader) (core.Digest, int64, e
 func (b *Bucket) spoolFile() (*os.File, error) {
 	f, err := os.CreateTemp(b.spoolDir, "trove-ingest-*")
 	if err != nil {
-		return nil, core.Errorf(core.ErrUnavailable, "blob: ingest: spool file: %w", err)
+		return nil, diskErr("blob: ingest: spool file", err)
 	}
 	if err := os.Remove(f.Name()); err != nil {
 		f.Close()

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/troveml/trove/internal/core"
 )
@@ -27,18 +28,30 @@ func fileErr(op string, d core.Digest, err error) error {
 	return core.Errorf(core.ErrUnavailable, "blob: %s %s: %w", op, d, err)
 }
 
+// diskErr gives a failed write to the local disk its kind, ErrUnavailable,
+// with the message "what: err". When the disk is full (ENOSPC, or EDQUOT: a
+// quota) the message says only that, without the store's paths, so that a
+// client can show it as it is: "what: no space left on device". The cause
+// stays wrapped either way (errors.Is(err, syscall.ENOSPC) holds).
+func diskErr(what string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &core.Error{Kind: core.ErrUnavailable, Msg: what + ": no space left on device", Err: err}
+	}
+	return core.Errorf(core.ErrUnavailable, "%s: %w", what, err)
+}
+
 // createTemp creates a temporary file under root/tmp, creating that
 // directory when it is missing (CleanTemp may remove it).
 func (b *Bucket) createTemp() (*os.File, error) {
 	dir := b.path(tempPrefix)
 	f, err := os.CreateTemp(dir, "*")
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(dir, 0o777); err == nil {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
 			f, err = os.CreateTemp(dir, "*")
 		}
 	}
 	if err != nil {
-		return nil, core.Errorf(core.ErrUnavailable, "blob: temporary file: %w", err)
+		return nil, diskErr("blob: temporary file", err)
 	}
 	return f, nil
 }
@@ -75,9 +88,9 @@ func (b *Bucket) writeFileTemp(ctx context.Context, r io.Reader, limit int64) (s
 	case rerr != nil:
 		err = core.Errorf(kindOr(rerr, core.ErrUnavailable), "blob: reading content: %w", rerr)
 	case werr != nil:
-		err = core.Errorf(core.ErrUnavailable, "blob: writing: %w", werr)
+		err = diskErr("blob: writing", werr)
 	case cerr != nil:
-		err = core.Errorf(core.ErrUnavailable, "blob: writing: %w", cerr)
+		err = diskErr("blob: writing", cerr)
 	}
 	if err != nil {
 		os.Remove(f.Name())
@@ -95,13 +108,13 @@ func (b *Bucket) publishPath(tmp string, d core.Digest) error {
 	dst := b.path(keyOf(d))
 	err := os.Rename(tmp, dst)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(dst), 0o777); err == nil {
+		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
 			err = os.Rename(tmp, dst)
 		}
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return core.Errorf(core.ErrUnavailable, "blob: store %s: %w", d, err)
+		return diskErr("blob: store "+d.String(), err)
 	}
 	return nil
 }
@@ -109,6 +122,12 @@ func (b *Bucket) publishPath(tmp string, d core.Digest) error {
 // ingestFile is Ingest for a file:// bucket: one pass writes and hashes a
 // temporary file, one rename publishes it.
 func (b *Bucket) ingestFile(ctx context.Context, r io.Reader) (core.Digest, int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		// The caller knows the size and bounds r by it (plus one byte).
+		if err := b.checkRoom("blob: ingest", lr.N-1); err != nil {
+			return core.Digest{}, 0, err
+		}
+	}
 	tmp, d, n, err := b.writeFileTemp(ctx, r, -1)
 	if err != nil {
 		return core.Digest{}, 0, err
@@ -123,6 +142,9 @@ func (b *Bucket) ingestFile(ctx context.Context, r io.Reader) (core.Digest, int6
 // file and renamed into place, over any stored copy, only when digest and
 // size match.
 func (b *Bucket) putFile(ctx context.Context, d core.Digest, size int64, r io.Reader) error {
+	if err := b.checkRoom("blob: put "+d.String(), size); err != nil {
+		return err
+	}
 	limit := int64(-1)
 	if size >= 0 {
 		// One byte more than declared is enough to know the size is wrong,

@@ -79,6 +79,7 @@ func OpenBlobs(dir string, limit int64) (*Blobs, error) {
 			return nil, fmt.Errorf("blob cache: %w", err)
 		}
 	}
+	tighten(abs)
 	return b, nil
 }
 

@@ -158,6 +158,10 @@ func OpenStatCache(ctx context.Context, path string) (*StatCache, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("stat cache: %w", err)
 	}
+	tighten(filepath.Dir(abs))
+	if err := privateDB(abs); err != nil {
+		return nil, fmt.Errorf("stat cache: %w", err)
+	}
 	// A file: URI keeps '?', '#' and '%' in the path from being read as URI
 	// syntax. Immediate transactions take the write lock up front, where the
 	// busy timeout applies, instead of failing on upgrade. WAL is set once,

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/troveml/trove/internal/core"
@@ -42,8 +43,17 @@ type Options struct {
 	Logger *slog.Logger
 	// RetryFor is how long a request is retried while the server is
 	// unreachable or answers 502, 503 or 504; 0 means DefaultRetryFor, a
-	// negative value disables retries.
+	// negative value disables retries. A server that cannot be reached
+	// before it has answered once is not waited for: the request fails at
+	// once, since a wrong URL or a server that is not running will not
+	// come right by itself.
 	RetryFor time.Duration
+	// Notify, when set, is told in one line meant for a person when
+	// requests start being retried because the server became unreachable
+	// (once per outage, not per request) and when it answers again. Nil
+	// keeps the client silent; the CLI prints the lines on stderr. It may
+	// be called from several goroutines.
+	Notify func(msg string)
 }
 
 // DefaultRetryFor rides through a server restart or a replica failover.
@@ -64,6 +74,14 @@ type Client struct {
 	own      *http.Transport
 	log      *slog.Logger
 	retryFor time.Duration
+	notify   func(msg string) // never nil
+
+	// answered is set once the server has answered a request: from then on
+	// a failure to connect is an outage worth riding through.
+	answered atomic.Bool
+	// outage is set while requests are retried because the server cannot
+	// be reached, so Notify hears of an outage once.
+	outage atomic.Bool
 
 	// presign is -1 once the server said it never hands out presigned
 	// uploads; blobs then go straight to it without asking where.
@@ -80,7 +98,10 @@ func New(baseURL string, opts Options) (*Client, error) {
 		return nil, core.Errorf(core.ErrInvalid, "server URL %q: want http(s)://host[:port]", baseURL)
 	}
 	u.RawQuery, u.Fragment = "", ""
-	c := &Client{base: u, key: opts.APIKey, log: opts.Logger, retryFor: opts.RetryFor}
+	c := &Client{base: u, key: opts.APIKey, log: opts.Logger, retryFor: opts.RetryFor, notify: opts.Notify}
+	if c.notify == nil {
+		c.notify = func(string) {}
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -238,8 +259,9 @@ var errNoReplay = errors.New("the request body cannot be sent again")
 
 // send sends the request newReq builds, retrying with backoff for up to
 // RetryFor while the server cannot be reached and, for idempotent requests,
-// while the connection breaks or the server answers 502, 503 or 504. The
-// caller closes the response body.
+// while the connection breaks or the server answers 502, 503 or 504. Before
+// the server has answered once, a failure to connect is returned at once.
+// The caller closes the response body.
 func (c *Client) send(ctx context.Context, mode retry, newReq func(ctx context.Context) (*http.Request, error)) (*http.Response, error) {
 	var (
 		deadline time.Time
@@ -267,13 +289,18 @@ func (c *Client) send(ctx context.Context, mode retry, newReq func(ctx context.C
 			return nil, ctx.Err()
 		case err != nil:
 			lastErr = c.transportError(req, err)
-			if core.KindOf(lastErr) == core.ErrUnavailable && (!sent.Load() || mode == retryIdempotent) && !permanent(err) {
-				why = err.Error()
+			if core.KindOf(lastErr) == core.ErrUnavailable && (!sent.Load() || mode == retryIdempotent) && !permanent(err) && c.answered.Load() {
+				why = cause(err)
 			}
 		case mode == retryIdempotent && retryableStatus(resp.StatusCode):
+			c.answered.Store(true)
 			why = resp.Status
 			lastErr = statusError(resp.StatusCode, fmt.Sprintf("%s %s: %s from %s", req.Method, req.URL.Redacted(), resp.Status, req.URL.Host))
 		default:
+			c.answered.Store(true)
+			if c.outage.CompareAndSwap(true, false) {
+				c.notify(fmt.Sprintf("server %s answers again", c.base.Redacted()))
+			}
 			return resp, nil
 		}
 		if attempt == 0 {
@@ -284,10 +311,24 @@ func (c *Client) send(ctx context.Context, mode retry, newReq func(ctx context.C
 			if err == nil {
 				return resp, nil // the caller turns the status into an error
 			}
+			if attempt > 0 && why != "" {
+				return nil, &core.Error{Kind: core.ErrUnavailable, Msg: fmt.Sprintf("%s; gave up after retrying for %s", lastErr, seconds(c.retryFor)), Err: lastErr}
+			}
 			return nil, lastErr
 		}
 		if resp != nil {
 			drain(resp.Body)
+		}
+		// A request broken off in flight is often a connection the server
+		// dropped, not the server going away: only a retry of it that
+		// fails too, a failure to connect or a 502/503/504 count as an
+		// outage.
+		if (attempt > 0 || err == nil || !sent.Load()) && c.outage.CompareAndSwap(false, true) {
+			state := "unreachable"
+			if err == nil {
+				state = "unavailable"
+			}
+			c.notify(fmt.Sprintf("server %s %s (%s); retrying for up to %s…", c.base.Redacted(), state, why, seconds(c.retryFor)))
 		}
 		c.log.Debug("retrying", "method", req.Method, "url", req.URL.Redacted(), "attempt", attempt+1, "reason", why, "wait", wait)
 		t := time.NewTimer(wait)
@@ -298,6 +339,45 @@ func (c *Client) send(ctx context.Context, mode retry, newReq func(ctx context.C
 		case <-t.C:
 		}
 	}
+}
+
+// seconds prints a duration as people read a timeout: "60s", not "1m0s".
+func seconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return d.String()
+}
+
+// cause says in a few words why a request failed on the network:
+// "connection refused", "no such host", "no route to host"…
+func cause(err error) string {
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return "no such host " + dns.Name
+	case errors.As(err, &dns):
+		return "cannot resolve " + dns.Name + ": " + dns.Err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return "no route to host"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return "network is unreachable"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // permanent reports whether a transport error will not go away by trying
@@ -333,11 +413,11 @@ func (c *Client) transportError(req *http.Request, err error) error {
 	if errors.As(err, &k) {
 		return k
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // it repeats method and URL
+	host := c.base.Redacted()
+	if req.URL.Host != c.base.Host {
+		host = req.URL.Scheme + "://" + req.URL.Host // a presigned object-store URL
 	}
-	return core.Errorf(core.ErrUnavailable, "trove server %s unreachable (%s %s): %w", c.base.Redacted(), req.Method, req.URL.Path, err)
+	return &core.Error{Kind: core.ErrUnavailable, Msg: fmt.Sprintf("server %s unreachable: %s (%s %s)", host, cause(err), req.Method, req.URL.Path), Err: err}
 }
 
 // maxErrorBody bounds how much of an error answer is read.
@@ -375,7 +455,7 @@ func statusError(code int, msg string) error {
 		kind = core.ErrConflict
 	case http.StatusRequestEntityTooLarge:
 		kind = core.ErrTooLarge
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInsufficientStorage:
 		kind = core.ErrUnavailable
 	default:
 		return errors.New(msg)

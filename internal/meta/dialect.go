@@ -52,6 +52,9 @@ type dialect struct {
 	// certain not to have committed and is worth running again, such as a
 	// serialization failure or a deadlock between concurrent writers.
 	retryable func(error) bool
+	// full reports whether err says the database has no room left (its
+	// disk is full): see dbErr.
+	full func(error) bool
 }
 
 var sqliteDialect = &dialect{
@@ -80,6 +83,7 @@ var sqliteDialect = &dialect{
 		return nil
 	},
 	retryable: func(error) bool { return false },
+	full:      sqliteFull,
 }
 
 // migrationFiles returns the dialect's migrations as goose reads them.

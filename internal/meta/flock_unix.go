@@ -18,7 +18,7 @@ import (
 // holds the lock, until ctx is done. The file itself is never removed:
 // removing it would let two processes lock two different files of one name.
 func lockFile(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, core.Errorf(core.ErrUnavailable, "opening lock file: %w", err)
 	}

@@ -46,6 +46,7 @@ var postgresDialect = &dialect{
 	readTx:    &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
 	kind:      postgresKind,
 	retryable: postgresRetryable,
+	full:      postgresFull,
 }
 
 // OpenPostgres connects to the PostgreSQL database at url
@@ -157,6 +158,15 @@ const (
 	pgCannotConnectNow     = "57P03"
 	pgReadOnlyTransaction  = "25006" // a write reached a standby
 )
+
+// pgDiskFull is PostgreSQL's disk_full condition.
+const pgDiskFull = "53100"
+
+// postgresFull reports whether err is PostgreSQL's disk_full.
+func postgresFull(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == pgDiskFull
+}
 
 func postgresRetryable(err error) bool {
 	var pe *pgconn.PgError

@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -10,7 +11,8 @@ import (
 	"runtime"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/troveml/trove/internal/core"
 )
@@ -41,7 +43,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, core.Errorf(core.ErrInvalid, "sqlite database path %q: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, core.Errorf(core.ErrUnavailable, "creating the directory of %s: %w", abs, err)
 	}
 	// The lock serializes schema changes, and the switch to WAL, across
@@ -52,6 +54,9 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	defer unlock()
+	if err := privateFiles(abs); err != nil {
+		return nil, core.Errorf(core.ErrUnavailable, "creating %s: %w", abs, err)
+	}
 
 	wdb, err := sql.Open("sqlite", sqliteDSN(abs, true))
 	if err != nil {
@@ -75,7 +80,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	var mode string
 	if err := wdb.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
 		_ = s.Close()
-		return nil, core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
+		return nil, openErr(abs, err)
 	}
 	if mode != "wal" {
 		_ = s.Close()
@@ -86,6 +91,64 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateFiles makes the database at abs readable by its owner only: it
+// creates the file with mode 0600 when it is missing (SQLite creates the
+// -wal and -shm files with the mode of the database file), and takes
+// group and other permissions away from an existing database and its -wal
+// and -shm files, which older versions created 0644. A file of another
+// owner is left as it is.
+func privateFiles(abs string) error {
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case !errors.Is(err, os.ErrExist):
+		return err
+	}
+	for _, suffix := range []string{"", "-wal", "-shm", ".lock"} {
+		tighten(abs + suffix)
+	}
+	return nil
+}
+
+// PrivateDir creates a data directory (a store's database and blobs) with
+// mode 0700, or takes group and other permissions away from an existing
+// one: its files are created 0600, and older versions made the directory
+// 0755 and the database 0644.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tighten(dir)
+	return nil
+}
+
+// tighten takes group and other permissions away from the file or
+// directory at path, if it has any; failures (another owner's file, a
+// file system without modes) are ignored.
+func tighten(path string) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		_ = os.Chmod(path, fi.Mode().Perm()&^0o077)
+	}
+}
+
+// sqliteFull reports whether err says a write found no room because the
+// disk (or a quota) is full: SQLITE_FULL, whatever the extended code, or
+// SQLITE_IOERR_SHMSIZE, the failure to grow the shared-memory file that a
+// process opening the database creates first.
+func sqliteFull(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_FULL || e.Code() == sqlite3.SQLITE_IOERR_SHMSIZE)
+}
+
+// openErr is the error of a failed step of opening the database at abs.
+func openErr(abs string, err error) error {
+	if sqliteFull(err) {
+		return &core.Error{Kind: core.ErrUnavailable, Msg: "opening " + abs + ": database is full: no space left on device (" + err.Error() + ")", Err: diskFull{err}}
+	}
+	return core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
 }
 
 // sqliteDSN returns the modernc.org/sqlite data source name of the file at

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -186,11 +187,22 @@ func (s *Store) dbErr(err error, format string, args ...any) error {
 	if s.noteDamage(err) {
 		return core.Errorf(core.ErrCorrupt, "%s: the %s metadata database is damaged: %w", fmt.Sprintf(format, args...), s.d.name, err)
 	}
+	if s.d.full(err) {
+		return &core.Error{Kind: core.ErrUnavailable, Msg: fmt.Sprintf(format, args...) + ": database is full: no space left on device (" + err.Error() + ")", Err: diskFull{err}}
+	}
 	if kind := s.d.kind(err); kind != nil {
 		return core.Errorf(kind, "%s: %w", fmt.Sprintf(format, args...), err)
 	}
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 }
+
+// diskFull is the cause of a "database is full" error: the database's own
+// error, which also matches syscall.ENOSPC, as a full disk does in the blob
+// store, so that a server answers both alike (507 Insufficient Storage).
+type diskFull struct{ err error }
+
+func (e diskFull) Error() string   { return e.err.Error() }
+func (e diskFull) Unwrap() []error { return []error{syscall.ENOSPC, e.err} }
 
 // micros stores a time as unix microseconds, the store's portable timestamp.
 func micros(t time.Time) int64 { return t.UnixMicro() }

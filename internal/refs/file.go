@@ -233,12 +233,14 @@ func (fileScheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, error)
 		f.Close()
 		return nil, core.Errorf(core.ErrCorrupt, "entry %q: reference %s is no longer a regular file", e.Path, e.Ref)
 	}
-	if e.Digest == URIDigest(e.Ref) {
-		return f, nil // logged without checksums: nothing to verify
-	}
 	if fi.Size() != e.Size {
 		f.Close()
 		return nil, changed(e, "its size is %d bytes, %d when it was logged", fi.Size(), e.Size)
+	}
+	if e.Digest == URIDigest(e.Ref) {
+		// Logged without checksums: only the size is checked, as the file
+		// may still grow while it is read.
+		return &verifier{rc: f, e: e}, nil
 	}
 	return &verifier{rc: f, e: e, h: core.NewHash(), sum: e.Digest[:]}, nil
 }
@@ -266,7 +268,11 @@ func changed(e core.Entry, format string, args ...any) error {
 
 // verifier reads a referenced object and checks at its end that it is what
 // was logged: e.Size bytes and, when h is set, contents hashing to sum.
-// Every scheme's Open returns one.
+// Every scheme's Open returns one, whether the entry was logged with
+// checksums or not. It never reads more than e.Size+1 bytes of the object,
+// however much the source would send: the one byte more tells a longer
+// object, which fails the entry (core.ErrCorrupt naming it) without handing
+// out any byte past e.Size.
 type verifier struct {
 	rc  io.ReadCloser
 	e   core.Entry
@@ -279,6 +285,9 @@ type verifier struct {
 func (v *verifier) Read(p []byte) (int, error) {
 	if v.err != nil {
 		return 0, v.err
+	}
+	if left := v.e.Size - v.n + 1; int64(len(p)) > left {
+		p = p[:max(left, 1)]
 	}
 	n, err := v.rc.Read(p)
 	v.n += int64(n)

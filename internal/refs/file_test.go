@@ -150,10 +150,14 @@ func TestFileNoChecksum(t *testing.T) {
 	if es[0].Digest != refs.URIDigest(fileURL(p)) || es[0].Extra != nil || es[0].Size != 2 {
 		t.Fatalf("entry without checksum = %+v", es[0])
 	}
-	write(t, p, "version 2")
-	if got, err := readAll(t, r, es[0]); err != nil || got != "version 2" {
+	write(t, p, "v2")
+	if got, err := readAll(t, r, es[0]); err != nil || got != "v2" {
 		t.Errorf("Open of a changed file logged without checksum = %q, %v; want its new contents", got, err)
 	}
+	// The recorded size still holds.
+	write(t, p, "version 2")
+	_, err = readAll(t, r, es[0])
+	wantKind(t, err, core.ErrCorrupt, `entry "data.csv"`, "9 bytes, 2 when it was logged")
 }
 
 func TestFileLimit(t *testing.T) {

@@ -212,7 +212,8 @@ func gcsObject(bucket string, a *storage.ObjectAttrs) Object {
 // entry. The stored bytes are read as stored (no decompressive
 // transcoding), since that is what the size and hashes describe, and they
 // are checked against both at EOF. An entry logged without checksums reads
-// the live object, unchecked.
+// the live object, checked only against the recorded size. No more than
+// the recorded size and one byte is ever read.
 func (s *gcsScheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, error) {
 	u, err := url.Parse(e.Ref)
 	if err != nil {
@@ -241,13 +242,14 @@ func (s *gcsScheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, erro
 		}
 		return nil, gcsError(err, "entry %q: %s", e.Path, e.Ref)
 	}
-	if len(e.Extra) == 0 {
-		return r, nil
-	}
 	if size := r.Attrs.Size; size != e.Size {
 		r.Close()
+		if gen == 0 {
+			return nil, core.Errorf(core.ErrCorrupt, "entry %q: %s has %d bytes, %d were logged", e.Path, e.Ref, size, e.Size)
+		}
 		return nil, core.Errorf(core.ErrCorrupt, "entry %q: %s generation %d has %d bytes, %d were logged", e.Path, e.Ref, gen, size, e.Size)
 	}
+	// Logged without checksums (no Extra): only the size is checked.
 	v := &gcsVerifier{r: r, path: e.Path, uri: e.Ref, size: e.Size}
 	switch {
 	case e.Extra["md5"] != "":
@@ -289,6 +291,10 @@ func (v *gcsVerifier) Read(p []byte) (int, error) {
 	if v.err != nil {
 		return 0, v.err
 	}
+	// Never more than size+1 bytes: the one more tells a longer object.
+	if left := v.size - v.n + 1; int64(len(p)) > left {
+		p = p[:max(left, 1)]
+	}
 	n, err := v.r.Read(p)
 	v.n += int64(n)
 	if v.h != nil {
@@ -296,7 +302,7 @@ func (v *gcsVerifier) Read(p []byte) (int, error) {
 	}
 	if v.n > v.size {
 		v.err = core.Errorf(core.ErrCorrupt, "entry %q: %s has more than the %d bytes logged", v.path, v.uri, v.size)
-		return n, v.err
+		return 0, v.err
 	}
 	if errors.Is(err, io.EOF) {
 		v.err = v.verify()

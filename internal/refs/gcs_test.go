@@ -395,13 +395,18 @@ func TestGCSNoChecksum(t *testing.T) {
 		}
 	}
 	// Nothing was pinned: an overwrite still dedups and reads the live object.
-	env.put(t, "plain", "dir/a.txt", "AAAA")
+	env.put(t, "plain", "dir/a.txt", "AAA")
 	again, err := env.r.Resolve(ctx, "gs://plain/dir", Options{NoChecksum: true})
 	if err != nil || again[0].Digest != es[0].Digest {
 		t.Errorf("after overwrite: %v, %v; want the same URI digest", again, err)
 	}
-	if got, err := readAll(t, env.r, es[0]); err != nil || got != "AAAA" {
+	if got, err := readAll(t, env.r, es[0]); err != nil || got != "AAA" {
 		t.Errorf("open = %q, %v; want the live contents", got, err)
+	}
+	// The recorded size still holds.
+	env.put(t, "plain", "dir/a.txt", "AAAA")
+	if _, err := readAll(t, env.r, es[0]); !errors.Is(err, core.ErrCorrupt) || !strings.Contains(fmt.Sprint(err), `entry "a.txt"`) {
+		t.Errorf("open of a grown object: %v, want corrupt naming the entry", err)
 	}
 }
 

@@ -109,17 +109,20 @@ func (h *httpScheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, err
 	if err != nil {
 		return nil, err
 	}
-	if e.Digest == URIDigest(e.Ref) {
-		// Logged without checksums: nothing to verify.
-		if err := statusErr(resp, what); err != nil {
-			resp.Body.Close()
-			return nil, err
-		}
-		return resp.Body, nil
-	}
 	fail := func(err error) (io.ReadCloser, error) {
 		resp.Body.Close()
 		return nil, err
+	}
+	if e.Digest == URIDigest(e.Ref) {
+		// Logged without checksums: no ETag to hold it to, but the
+		// recorded size still bounds what is read.
+		if err := statusErr(resp, what); err != nil {
+			return fail(err)
+		}
+		if resp.ContentLength >= 0 && resp.ContentLength != e.Size {
+			return fail(changed(e, "its size is %d bytes, %d when it was logged", resp.ContentLength, e.Size))
+		}
+		return &verifier{rc: resp.Body, e: e}, nil
 	}
 	switch got := resp.Header.Get("ETag"); {
 	case resp.StatusCode == http.StatusPreconditionFailed:

@@ -200,10 +200,14 @@ func TestHTTPNoChecksum(t *testing.T) {
 	if es[0].Digest != refs.URIDigest(uri) || es[0].Extra != nil {
 		t.Fatalf("entry = %+v", es[0])
 	}
-	f.set("version 2")
-	if got, err := readAll(t, r, es[0]); err != nil || got != "version 2" || f.lastMatch != "" {
+	f.set("v2")
+	if got, err := readAll(t, r, es[0]); err != nil || got != "v2" || f.lastMatch != "" {
 		t.Errorf("download = %q, %v (If-Match %q); want the current contents, unconditionally", got, err, f.lastMatch)
 	}
+	// The recorded size still holds.
+	f.set("version 2")
+	_, err = readAll(t, r, es[0])
+	wantKind(t, err, core.ErrCorrupt, `entry "f"`, "9 bytes, 2 when it was logged")
 }
 
 // TestHTTPIgnoresIfMatch: a server that ignores If-Match and serves other

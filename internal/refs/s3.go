@@ -217,12 +217,17 @@ func (s *s3Scheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, error
 	what := fmt.Sprintf("entry %q: reference %s", e.Path, e.Ref)
 	in := &s3.GetObjectInput{Bucket: &bucket, Key: &key}
 	if e.Digest == URIDigest(e.Ref) {
-		// Logged without checksums: nothing to pin or verify.
+		// Logged without checksums: nothing to pin or verify but the
+		// recorded size, which bounds what is read.
 		out, err := s.c.GetObject(ctx, in, noSDKChecksum)
 		if err != nil {
 			return nil, s3Err(err, what)
 		}
-		return out.Body, nil
+		if out.ContentLength != nil && *out.ContentLength != e.Size {
+			out.Body.Close()
+			return nil, changed(e, "its size is %d bytes, %d when it was logged", *out.ContentLength, e.Size)
+		}
+		return &verifier{rc: out.Body, e: e}, nil
 	}
 	etag, version := e.Extra["etag"], e.Extra["version_id"]
 	switch {

@@ -242,10 +242,14 @@ func TestS3(t *testing.T) {
 		if es[0].Digest != refs.URIDigest(uri) || es[0].Extra != nil {
 			t.Fatalf("entry = %+v", es[0])
 		}
-		put(t, gw, plain, "model.h5", "retrained weights")
-		if got, err := readAll(t, r, es[0]); err != nil || got != "retrained weights" {
+		put(t, gw, plain, "model.h5", "retrained wts")
+		if got, err := readAll(t, r, es[0]); err != nil || got != "retrained wts" {
 			t.Errorf("download = %q, %v; want the current contents", got, err)
 		}
+		// The recorded size still holds.
+		put(t, gw, plain, "model.h5", "retrained weights")
+		_, err = readAll(t, r, es[0])
+		wantKind(t, err, core.ErrCorrupt, `entry "model.h5"`, "17 bytes, 13 when it was logged")
 	})
 }
 

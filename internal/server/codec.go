@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"syscall"
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/wire"
@@ -32,9 +33,20 @@ func statusOf(err error) int {
 	case core.ErrCorrupt:
 		return http.StatusUnprocessableEntity
 	case core.ErrUnavailable:
+		if diskFull(err) {
+			// Not 503: clients retry that, and a full disk stays full.
+			return http.StatusInsufficientStorage
+		}
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// diskFull reports whether err is a write that found no room: a full disk
+// or quota under the blob store, or a full database (whose errors match
+// syscall.ENOSPC too).
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // methodError is a request for a route that exists with other methods; it

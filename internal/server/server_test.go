@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -197,6 +199,9 @@ func TestErrorMapping(t *testing.T) {
 		{core.Errorf(core.ErrTooLarge, "too big"), 413, "too_large"},
 		{core.Errorf(core.ErrCorrupt, "digest mismatch"), 422, "corrupt"},
 		{core.Errorf(core.ErrUnavailable, "database down"), 503, "unavailable"},
+		// A full disk or database is not retried: 507, its reason shown.
+		{core.Errorf(core.ErrUnavailable, "blob: writing: no space left on device: %w", &fs.PathError{Op: "write", Path: "/x", Err: syscall.ENOSPC}), 507, "unavailable"},
+		{core.Errorf(core.ErrUnavailable, "blob: writing: disk quota exceeded: %w", syscall.EDQUOT), 507, "unavailable"},
 		{fmt.Errorf("wrapped: %w", core.ErrNotFound), 404, "not_found"},
 		{errors.New("open /secret/path: disk on fire"), 500, "internal"},
 	} {
