@@ -511,10 +511,14 @@ func TestUploadReplay(t *testing.T) {
 	if missing, _ := e.svc.MissingBlobs(ctx, []core.Digest{od}); len(missing) != 1 {
 		t.Errorf("a failed upload stored the blob")
 	}
-	// A blob the server has is not sent again.
+	// A blob the server has is taken again, and verified: a reader that
+	// fails fails the PUT, and the stored copy stays.
 	front.calls[route] = 0
-	if err := c.PutBlob(ctx, d, int64(len(content)), errReader{errors.New("must not be read")}); err != nil {
-		t.Errorf("PutBlob of a stored blob: %v", err)
+	if err := c.PutBlob(ctx, d, int64(len(content)), errReader{errors.New("cannot be read")}); err == nil {
+		t.Errorf("PutBlob of a stored blob from a failing reader succeeded")
+	}
+	if missing, _ := e.svc.MissingBlobs(ctx, []core.Digest{d}); len(missing) != 0 {
+		t.Errorf("a failed PUT of a stored blob removed it")
 	}
 }
 
@@ -766,7 +770,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func TestStoredBlobIsNotSent(t *testing.T) {
+// TestStoredBlobPutAgain: a PUT of a blob the server stores is read and
+// verified like any other (clients send only what they are told is
+// missing), so the right bytes replace the stored copy, which is how a
+// damaged copy is repaired.
+func TestStoredBlobPutAgain(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	c := e.client(t, client.Options{})
 	ctx := context.Background()
@@ -779,8 +787,20 @@ func TestStoredBlobIsNotSent(t *testing.T) {
 	if err := c.PutBlob(ctx, d, int64(len(content)), cr); err != nil {
 		t.Fatal(err)
 	}
-	if n := cr.n.Load(); n != 0 {
-		t.Errorf("re-uploading a stored blob read %d bytes", n)
+	if n := cr.n.Load(); n != int64(len(content)) {
+		t.Errorf("re-uploading a stored blob read %d of %d bytes", n, len(content))
+	}
+	if err := c.PutBlob(ctx, d, int64(len(content)), bytes.NewReader(bytes.ToUpper(content))); !errors.Is(err, core.ErrCorrupt) {
+		t.Errorf("re-uploading a stored blob with other bytes: %v, want corrupt", err)
+	}
+	rc, err := c.GetBlob(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, content) {
+		t.Errorf("after a refused re-upload the blob reads %d bytes, %v", len(got), err)
 	}
 	// Unknown size: the body is chunked; still verified.
 	other := []byte("size unknown")
@@ -797,7 +817,7 @@ func TestStoredBlobIsNotSent(t *testing.T) {
 	if err := c.PutBlob(ctx, core.DigestOf(nil), 0, strings.NewReader("x")); !errors.Is(err, core.ErrCorrupt) {
 		t.Errorf("non-empty body for size 0: %v", err)
 	}
-	rc, err := c.GetBlob(ctx, core.DigestOf(nil))
+	rc, err = c.GetBlob(ctx, core.DigestOf(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
