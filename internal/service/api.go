@@ -120,7 +120,8 @@ type API interface {
 	// then commits all the pending entries as a version as LogArtifact
 	// does, for run req.RunID (its creator); every run that upserted gets
 	// an output edge to it. core.ErrConflict if it was finished already;
-	// core.ErrInvalid when there is no entry at all.
+	// core.ErrInvalid when there is no entry at all, unless
+	// req.AllowEmpty.
 	FinishArtifact(ctx context.Context, req UpsertRequest) (LogResult, error)
 }
 
@@ -166,6 +167,11 @@ type LogRequest struct {
 	// counted from that version's creation (the latest log wins); "" then
 	// leaves it as it is.
 	TTL string `json:"ttl,omitempty"`
+	// AllowEmpty accepts a version with no entries, which is otherwise
+	// refused with core.ErrInvalid (an empty artifact is nearly always a
+	// mistake: an empty directory, a wrong glob). For a finish it applies
+	// to all the pending entries, the finisher's own and the upserted ones.
+	AllowEmpty bool `json:"allow_empty,omitempty"`
 }
 
 // LogResult is the version a LogArtifact landed on, or the blobs it lacks.

@@ -56,7 +56,7 @@ func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogRes
 		return LogResult{Missing: missing}, nil
 	}
 	v, created, err := s.meta.FinishPending(ctx, meta.Finish{
-		Upsert: u, Description: req.Description, Metadata: md, Aliases: aliases,
+		Upsert: u, Description: req.Description, Metadata: md, Aliases: aliases, AllowEmpty: req.AllowEmpty,
 	})
 	if mbe := (*meta.MissingBlobsError)(nil); errors.As(err, &mbe) {
 		return LogResult{Missing: mbe.Digests}, nil
