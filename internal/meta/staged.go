@@ -36,11 +36,12 @@ import (
 	"github.com/troveml/trove/internal/core"
 )
 
+// stageThreshold is the size of manifest, in entries, above which a commit
+// is staged; smaller ones are written in one transaction, which costs fewer
+// round trips. A variable for tests and benchmarks.
+var stageThreshold = 20000
+
 const (
-	// stageThreshold is the size of manifest, in entries, from which a
-	// commit is staged; smaller ones are written in one transaction, which
-	// costs fewer round trips.
-	stageThreshold = 20000
 	// stageChunk is how many entries one staging transaction writes:
 	// tens of milliseconds on SQLite.
 	stageChunk = 2000
