@@ -34,6 +34,7 @@ type serverOptions struct {
 	shutdownTimeout       time.Duration
 	demo                  bool
 	gcInterval            time.Duration
+	pendingTTL            time.Duration
 }
 
 func newServerCmd(g *globals) *cobra.Command {
@@ -93,6 +94,7 @@ at /api/v1/openapi.json.`,
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	f.BoolVar(&o.demo, "demo", false, "fill the store with the demo projects admin/mnist and admin/zoo as the server starts (once)")
 	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "collect garbage (free blobs only deleted versions held) this often; 0 = never (trove gc runs it by hand)")
+	f.DurationVar(&o.pendingTTL, "pending-ttl", service.DefaultPendingTTL, "abandon a distributed artifact nobody upserted to for this long, so that GC can free its blobs; 0 = never")
 	return cmd
 }
 
@@ -166,7 +168,14 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	}
 	defer b.Close()
 
-	svc := service.New(m, b, service.Options{Logger: log})
+	pendingTTL := o.pendingTTL
+	switch {
+	case pendingTTL < 0:
+		return core.Errorf(core.ErrInvalid, "--pending-ttl %v: want 0 (never) or more", pendingTTL)
+	case pendingTTL == 0:
+		pendingTTL = -1 // never (service.Options' 0 is the default)
+	}
+	svc := service.New(m, b, service.Options{Logger: log, PendingTTL: pendingTTL})
 	auth := server.NewAuth(m)
 	created, keyFile, err := auth.Accounts().Bootstrap(ctx, data)
 	if err != nil {
