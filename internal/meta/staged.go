@@ -29,6 +29,8 @@ package meta
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -54,15 +56,26 @@ const (
 func (s *Store) commitStaged(ctx context.Context, c Commit, digest, meta string) (v core.Version, created bool, err error) {
 	start := time.Now()
 	// Identical content dedups, which writes no entry: one short
-	// transaction does it.
+	// transaction does it. A collection of another type is refused before
+	// anything is written.
 	var dup int
-	if err := s.readOne(ctx, func(q q) error {
+	var typ string
+	if err := s.read(ctx, func(q q) error {
+		err := q.queryRow(ctx, `SELECT c.type FROM collections c
+			JOIN projects p ON p.id = c.project_id JOIN entities en ON en.id = p.entity_id
+			WHERE en.name = ? AND p.name = ? AND c.name = ?`, c.Entity, c.Project, c.Name).Scan(&typ)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		return q.queryRow(ctx, `SELECT COUNT(*) FROM versions v JOIN collections c ON c.id = v.collection_id
 			JOIN projects p ON p.id = c.project_id JOIN entities en ON en.id = p.entity_id
 			WHERE en.name = ? AND p.name = ? AND c.name = ? AND v.digest = ? AND v.state = 'committed'`,
 			c.Entity, c.Project, c.Name, digest).Scan(&dup)
 	}); err != nil {
 		return v, false, err
+	}
+	if typ != "" && typ != c.Type {
+		return v, false, core.Errorf(core.ErrConflict, "artifact %s is of type %s, not %s", c.Name, typ, c.Type)
 	}
 	if dup > 0 {
 		err = s.write(ctx, func(q q) (err error) {
