@@ -79,6 +79,7 @@ type pendingRow struct {
 	typ       string
 	state     PendingState
 	versionID sql.NullInt64
+	revision  int64 // counts the upserts
 }
 
 // UpsertPending adds u.Manifest's entries to the pending artifact of
@@ -117,7 +118,9 @@ func (s *Store) UpsertPending(ctx context.Context, u Upsert) error {
 // own is an ordinary log. core.ErrConflict, naming the version, when the
 // pending artifact was finished already; core.ErrInvalid when it would have
 // no entry at all (unless f.AllowEmpty) or for a type mismatch;
-// core.ErrNotFound when f.RunID names no run. Nothing changes on error.
+// core.ErrNotFound when f.RunID names no run. Nothing changes on error. A
+// pending artifact of more than 20,000 entries is finished in steps
+// (finishStaged), so that the write lock is never held for long.
 func (s *Store) FinishPending(ctx context.Context, f Finish) (v core.Version, created bool, err error) {
 	if err := checkUpsert(f.Upsert); err != nil {
 		return v, false, err
@@ -125,6 +128,10 @@ func (s *Store) FinishPending(ctx context.Context, f Finish) (v core.Version, cr
 	meta, err := jsonObject("metadata", f.Metadata)
 	if err != nil {
 		return v, false, err
+	}
+	v, created, staged, err := s.finishStaged(ctx, f, meta)
+	if staged || err != nil {
+		return v, created, err
 	}
 	err = s.write(ctx, func(q q) error {
 		p, err := lockPending(ctx, q, f.Upsert)
@@ -146,34 +153,155 @@ func (s *Store) FinishPending(ctx context.Context, f Finish) (v core.Version, cr
 		if err != nil {
 			return core.Errorf(core.ErrCorrupt, "pending entries of %s (%s): %w", f.Name, f.DistributedID, err)
 		}
-		c := Commit{
-			Entity: f.Entity, Project: f.Project, Name: f.Name, Type: f.Type, Manifest: m,
-			Description: f.Description, Metadata: f.Metadata, Aliases: f.Aliases, RunID: f.RunID, Now: f.Now,
-		}
-		if v, created, err = commitTx(ctx, q, c, m.Digest().String(), meta, 0); err != nil {
+		if v, created, err = commitTx(ctx, q, finishCommit(f, m), m.Digest().String(), meta, 0); err != nil {
 			return err
 		}
-		runs, err := pendingRuns(ctx, q, p.id)
-		if err != nil {
-			return err
-		}
-		for _, id := range runs {
-			node, err := runNode(ctx, q, id)
-			if err != nil {
-				return err
-			}
-			if err := addEdge(ctx, q, node, v.ID, "output", f.Now); err != nil {
-				return err
-			}
-		}
-		_, err = q.exec(ctx, `UPDATE pending_artifacts SET state = 'finished', finished_at = ?, version_id = ? WHERE id = ?`,
-			micros(f.Now), v.ID, p.id)
-		return err
+		return markFinished(ctx, q, p.id, v.ID, f.Now)
 	})
 	if err != nil {
 		return core.Version{}, false, err
 	}
 	return v, created, nil
+}
+
+// finishCommit is the commit that finishing f with manifest m makes.
+func finishCommit(f Finish, m core.Manifest) Commit {
+	return Commit{
+		Entity: f.Entity, Project: f.Project, Name: f.Name, Type: f.Type, Manifest: m,
+		Description: f.Description, Metadata: f.Metadata, Aliases: f.Aliases, RunID: f.RunID, Now: f.Now,
+	}
+}
+
+// markFinished gives every run that upserted into pending artifact id an
+// output edge to version vid, and marks the pending artifact finished as
+// vid.
+func markFinished(ctx context.Context, q q, id, vid int64, now time.Time) error {
+	runs, err := pendingRuns(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		node, err := runNode(ctx, q, r)
+		if err != nil {
+			return err
+		}
+		if err := addEdge(ctx, q, node, vid, "output", now); err != nil {
+			return err
+		}
+	}
+	_, err = q.exec(ctx, `UPDATE pending_artifacts SET state = 'finished', finished_at = ?, version_id = ? WHERE id = ?`,
+		micros(now), vid, id)
+	return err
+}
+
+// beforeFinishTx, when set (by tests), runs between the steps of a staged
+// finish and its last transaction.
+var beforeFinishTx func()
+
+// finishStaged finishes a pending artifact of more than stageThreshold
+// entries (with f's own) in steps, as commitStaged commits a large
+// manifest: the entries are written, stageChunk at a time, under a staged
+// node id, then one short transaction adds f's own entries to the pending
+// artifact by the rules of UpsertPending, creates the version from the
+// staged entries and marks the artifact finished. Its blobs need no lease:
+// pending entries keep theirs alive until the artifact is finished, in the
+// transaction that makes the version hold them; f's own are checked in that
+// transaction as an upsert checks them. staged is false, and nothing was
+// done, when the artifact is small, or when it is anything but open and of
+// f's type, or f's entries conflict with it, or an upsert came in while the
+// entries were written: the caller then finishes it in one transaction,
+// which refuses what must be refused.
+func (s *Store) finishStaged(ctx context.Context, f Finish, meta string) (v core.Version, created, staged bool, err error) {
+	var (
+		id, rev int64
+		state   string
+		typ     string
+		es      []core.Entry
+	)
+	small := errors.New("small")
+	err = s.read(ctx, func(q q) error {
+		err := q.queryRow(ctx, `SELECT pa.id, pa.state, pa.type, pa.revision FROM pending_artifacts pa
+			JOIN projects pr ON pr.id = pa.project_id JOIN entities en ON en.id = pr.entity_id
+			WHERE en.name = ? AND pr.name = ? AND pa.name = ? AND pa.distributed_id = ?`,
+			f.Entity, f.Project, f.Name, f.DistributedID).Scan(&id, &state, &typ, &rev)
+		if errors.Is(err, sql.ErrNoRows) {
+			return small
+		}
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := q.queryRow(ctx, `SELECT COUNT(*) FROM pending_entries WHERE pending_id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n+f.Manifest.Len() <= stageThreshold || state != string(PendingOpen) || typ != f.Type {
+			return small
+		}
+		es, err = queryPendingEntries(ctx, q, id)
+		return err
+	})
+	if errors.Is(err, small) || err != nil {
+		return v, false, false, err
+	}
+	// f's own entries on top, as addPending will add them: the same
+	// content again is nothing new; anything that addPending would refuse
+	// is left for it to refuse, with its words.
+	have := make(map[string]core.Digest, len(es))
+	for _, e := range es {
+		have[e.Path] = e.Digest
+	}
+	for _, e := range f.Manifest.Entries() {
+		switch d, ok := have[e.Path]; {
+		case !ok:
+			es = append(es, e)
+		case d != e.Digest:
+			return v, false, false, nil
+		}
+	}
+	m, err := core.NewManifest(es)
+	if err != nil {
+		return v, false, false, nil
+	}
+	c := finishCommit(f, m)
+	sid, _, err := s.stage(ctx, c) // RequireBlobs is false: no blob is missing
+	defer func() {
+		if created && err == nil {
+			return // the version took the entries
+		}
+		if derr := s.dropStaged(context.WithoutCancel(ctx), sid); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+	if err != nil {
+		return v, false, true, err
+	}
+	if beforeFinishTx != nil {
+		beforeFinishTx()
+	}
+	changed := errors.New("changed")
+	err = s.write(ctx, func(q q) (err error) {
+		p, err := lockPending(ctx, q, f.Upsert)
+		if err != nil {
+			return err
+		}
+		if p.id != id || p.revision != rev {
+			return changed // upserted (or abandoned and begun again) meanwhile
+		}
+		if err := addPending(ctx, q, p, f.Upsert); err != nil {
+			return err
+		}
+		if v, created, err = commitTx(ctx, q, c, m.Digest().String(), meta, sid); err != nil {
+			return err
+		}
+		return markFinished(ctx, q, p.id, v.ID, f.Now)
+	})
+	if errors.Is(err, changed) {
+		return core.Version{}, false, false, nil
+	}
+	if err != nil {
+		return core.Version{}, false, true, err
+	}
+	return v, created, true, nil
 }
 
 // GetPending returns the pending artifact of entity/project/name keyed by
@@ -261,9 +389,9 @@ func lockPending(ctx context.Context, q q, u Upsert) (pendingRow, error) {
 			return pendingRow{}, err
 		}
 		err := q.queryRow(ctx, `
-			SELECT id, type, state, version_id FROM pending_artifacts
+			SELECT id, type, state, version_id, revision FROM pending_artifacts
 			WHERE project_id = ? AND name = ? AND distributed_id = ?`+q.d.forUpdate,
-			pid, u.Name, u.DistributedID).Scan(&p.id, &p.typ, &state, &p.versionID)
+			pid, u.Name, u.DistributedID).Scan(&p.id, &p.typ, &state, &p.versionID, &p.revision)
 		if err == nil {
 			break
 		}
@@ -306,7 +434,7 @@ func addPending(ctx context.Context, q q, p pendingRow, u Upsert) error {
 		p.id, u.RunID); err != nil {
 		return err
 	}
-	if _, err := q.exec(ctx, `UPDATE pending_artifacts SET updated_at = ? WHERE id = ?`, micros(u.Now), p.id); err != nil {
+	if _, err := q.exec(ctx, `UPDATE pending_artifacts SET updated_at = ?, revision = revision + 1 WHERE id = ?`, micros(u.Now), p.id); err != nil {
 		return err
 	}
 	entries := u.Manifest.Entries()

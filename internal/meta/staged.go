@@ -85,16 +85,7 @@ func (s *Store) commitStaged(ctx context.Context, c Commit, digest, meta string)
 		return v, created, err
 	}
 
-	var id int64
-	if err := s.write(ctx, func(q q) (err error) {
-		if id, err = newNode(ctx, q, "version"); err != nil {
-			return err
-		}
-		_, err = q.exec(ctx, `INSERT INTO staged_versions (id, created_at) VALUES (?, ?)`, id, micros(c.Now))
-		return err
-	}); err != nil {
-		return v, false, err
-	}
+	id, missing, err := s.stage(ctx, c)
 	defer func() {
 		if created && err == nil {
 			return // the version took the entries
@@ -104,34 +95,11 @@ func (s *Store) commitStaged(ctx context.Context, c Commit, digest, meta string)
 			err = derr
 		}
 	}()
-
-	var missing []core.Digest
-	for rest := c.Manifest.Entries(); len(rest) > 0; {
-		chunk := rest[:min(len(rest), stageChunk)]
-		rest = rest[len(chunk):]
-		if err := ctx.Err(); err != nil {
-			return v, false, err
-		}
-		err := s.write(ctx, func(q q) error {
-			if c.RequireBlobs {
-				m, err := leaseChecked(ctx, q, chunk, c.Now, c.LeaseUntil)
-				if err != nil {
-					return err
-				}
-				missing = append(missing, m...)
-			}
-			if len(missing) > 0 {
-				return nil // nothing will be committed: only learn what else is missing
-			}
-			return insertEntries(ctx, q, id, chunk)
-		})
-		if err != nil {
-			return v, false, err
-		}
+	if err != nil {
+		return v, false, err
 	}
 	if len(missing) > 0 {
-		slices.SortFunc(missing, func(a, b core.Digest) int { return strings.Compare(a.String(), b.String()) })
-		return v, false, &MissingBlobsError{Digests: slices.Compact(missing)}
+		return v, false, &MissingBlobsError{Digests: missing}
 	}
 	// The leases taken above hold until LeaseUntil; the version must make
 	// the blobs live well before, whatever the clocks of other servers.
@@ -147,6 +115,49 @@ func (s *Store) commitStaged(ctx context.Context, c Commit, digest, meta string)
 		return core.Version{}, false, err
 	}
 	return v, created, nil
+}
+
+// stage writes c.Manifest's entries under a new node id recorded in
+// staged_versions, stageChunk at a time, each chunk in a transaction of its
+// own that, when c.RequireBlobs, checks and leases its blobs first
+// (leaseChecked). It returns the id (0 if none was taken) and, sorted, the
+// digests that failed the check; then no entry was written after the first
+// failure, and the caller drops the staging.
+func (s *Store) stage(ctx context.Context, c Commit) (id int64, missing []core.Digest, err error) {
+	if err := s.write(ctx, func(q q) (err error) {
+		if id, err = newNode(ctx, q, "version"); err != nil {
+			return err
+		}
+		_, err = q.exec(ctx, `INSERT INTO staged_versions (id, created_at) VALUES (?, ?)`, id, micros(c.Now))
+		return err
+	}); err != nil {
+		return 0, nil, err
+	}
+	for rest := c.Manifest.Entries(); len(rest) > 0; {
+		chunk := rest[:min(len(rest), stageChunk)]
+		rest = rest[len(chunk):]
+		if err := ctx.Err(); err != nil {
+			return id, nil, err
+		}
+		err := s.write(ctx, func(q q) error {
+			if c.RequireBlobs {
+				m, err := leaseChecked(ctx, q, chunk, c.Now, c.LeaseUntil)
+				if err != nil {
+					return err
+				}
+				missing = append(missing, m...)
+			}
+			if len(missing) > 0 {
+				return nil // nothing will be committed: only learn what else is missing
+			}
+			return insertEntries(ctx, q, id, chunk)
+		})
+		if err != nil {
+			return id, nil, err
+		}
+	}
+	slices.SortFunc(missing, func(a, b core.Digest) int { return strings.Compare(a.String(), b.String()) })
+	return id, slices.Compact(missing), nil
 }
 
 // leaseChecked is checkBlobs for a chunk of a staged commit that, besides,
@@ -222,8 +233,12 @@ func claimStaged(ctx context.Context, q q, id int64) error {
 
 // dropStaged removes the staged entries of node id, dropChunk at a time,
 // then its staged_versions row and its node. A staged commit that no
-// longer exists (committed, or dropped by another) is no error.
+// longer exists (committed, or dropped by another) is no error, nor is id
+// 0 (none was taken).
 func (s *Store) dropStaged(ctx context.Context, id int64) error {
+	if id == 0 {
+		return nil
+	}
 	var found bool
 	if err := s.write(ctx, func(q q) error {
 		res, err := q.exec(ctx, `UPDATE staged_versions SET dropping = 1 WHERE id = ?`, id)

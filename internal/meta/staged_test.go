@@ -379,3 +379,97 @@ func TestMigration13(t *testing.T) {
 		}
 	})
 }
+
+// TestStagedFinish: a large pending artifact is finished in steps into the
+// same version a one-transaction finish makes; an upsert that comes in
+// while its entries are written sends it back to one transaction, which
+// includes the newcomer; a finisher whose own entries conflict is refused
+// as ever; nothing is left staged.
+func TestStagedFinish(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		smallStaging(t)
+		for _, id := range []string{"w1", "w2", "fin", "late"} {
+			if _, err := s.CreateRun(ctx, NewRun{ID: id, Entity: "e", Project: "p", Now: stageT0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		up := func(run, name, id string, m core.Manifest) Upsert {
+			return Upsert{Entity: "e", Project: "p", Name: name, Type: "dataset", DistributedID: id, Manifest: m, RunID: run, Now: stageT0}
+		}
+		a, b := bigManifest(t, stageChunk+30, "w1"), bigManifest(t, 40, "w2")
+		// b's paths must not meet a's: put them in a directory of their own.
+		var es []core.Entry
+		for _, e := range b.Entries() {
+			e.Path = "w2/" + e.Path
+			es = append(es, e)
+		}
+		b, _ = core.NewManifest(es)
+		own, _ := core.NewManifest([]core.Entry{{Path: "index.json", Digest: core.DigestOf([]byte("index")), Size: 5}})
+		for _, u := range []Upsert{up("w1", "big", "g", a), up("w2", "big", "g", b)} {
+			if err := s.UpsertPending(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		staged := false
+		beforeFinishTx = func() { staged = true }
+		v, created, err := s.FinishPending(ctx, Finish{Upsert: up("fin", "big", "g", own), Aliases: []string{"ready"}})
+		beforeFinishTx = nil
+		if !staged {
+			t.Fatal("the finish of a large pending artifact was not staged")
+		}
+		if err != nil || !created || v.FileCount != a.Len()+b.Len()+1 {
+			t.Fatalf("staged finish: %+v %v %v", v, created, err)
+		}
+		m, err := s.Manifest(ctx, v.ID)
+		if err != nil || m.Len() != v.FileCount {
+			t.Fatalf("manifest: %d entries, %v", m.Len(), err)
+		}
+		prods, err := s.Producers(ctx, v.ID)
+		if err != nil || len(prods) != 3 {
+			t.Fatalf("producers %v, %v; want w1, w2 and the finisher", prods, err)
+		}
+		p, err := s.GetPending(ctx, "e", "p", "big", "g")
+		if err != nil || p.State != PendingFinished || p.VersionID != v.ID || p.FileCount != v.FileCount {
+			t.Fatalf("pending after the finish: %+v %v", p, err)
+		}
+
+		// An upsert while the entries are written: the finish starts over
+		// in one transaction and takes it in.
+		if err := s.UpsertPending(ctx, up("w1", "big", "g2", a)); err != nil {
+			t.Fatal(err)
+		}
+		lateEntry, _ := core.NewManifest([]core.Entry{{Path: "late.txt", Digest: core.DigestOf([]byte("late")), Size: 4}})
+		beforeFinishTx = func() {
+			if err := s.UpsertPending(ctx, up("late", "big", "g2", lateEntry)); err != nil {
+				t.Error(err)
+			}
+		}
+		v2, _, err := s.FinishPending(ctx, Finish{Upsert: up("fin", "big", "g2", core.Manifest{})})
+		beforeFinishTx = nil
+		if err != nil || v2.FileCount != a.Len()+1 {
+			t.Fatalf("finish with an upsert meanwhile: %+v %v; want %d files", v2, err, a.Len()+1)
+		}
+		if _, err := s.Entry(ctx, v2.ID, "late.txt"); err != nil {
+			t.Fatalf("the late upsert is not in the version: %v", err)
+		}
+
+		// The finisher's own entry conflicts with a pending one: refused,
+		// nothing changes.
+		if err := s.UpsertPending(ctx, up("w1", "big", "g3", a)); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.GetPending(ctx, "e", "p", "big", "g3")
+		clash, _ := core.NewManifest([]core.Entry{{Path: a.Entries()[0].Path, Digest: core.DigestOf([]byte("other")), Size: 5}})
+		_, _, err = s.FinishPending(ctx, Finish{Upsert: up("fin", "big", "g3", clash)})
+		if !errors.Is(err, core.ErrConflict) {
+			t.Fatalf("finish with a clashing entry: %v", err)
+		}
+		if after, _ := s.GetPending(ctx, "e", "p", "big", "g3"); after.State != PendingOpen || after.Manifest.Digest() != before.Manifest.Digest() {
+			t.Fatalf("a refused finish changed the pending artifact")
+		}
+		if rows, entries := stagedLeft(t, s); rows != 0 || entries != 0 {
+			t.Fatalf("%d staged rows, %d stray entries at the end", rows, entries)
+		}
+	})
+}

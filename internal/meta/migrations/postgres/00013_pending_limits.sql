@@ -9,6 +9,9 @@
 -- blobs can be collected and its distributed id used again.
 ALTER TABLE pending_artifacts ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
 UPDATE pending_artifacts SET updated_at = created_at;
+-- revision counts the upserts, so that a finish of many entries, written
+-- in steps, can tell that none came in meanwhile.
+ALTER TABLE pending_artifacts ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX pending_artifacts_by_update ON pending_artifacts (state, updated_at);
 
 -- The directories of a pending artifact's entries, each with one entry
@@ -69,4 +72,5 @@ ALTER TABLE entries DROP CONSTRAINT entries_version_id_fkey;
 ALTER TABLE entries ADD CONSTRAINT entries_version_id_fkey FOREIGN KEY (version_id) REFERENCES versions (id);
 DROP TABLE pending_dirs;
 DROP INDEX pending_artifacts_by_update;
+ALTER TABLE pending_artifacts DROP COLUMN revision;
 ALTER TABLE pending_artifacts DROP COLUMN updated_at;

@@ -9,6 +9,9 @@
 -- blobs can be collected and its distributed id used again.
 ALTER TABLE pending_artifacts ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
 UPDATE pending_artifacts SET updated_at = created_at;
+-- revision counts the upserts, so that a finish of many entries, written
+-- in steps, can tell that none came in meanwhile.
+ALTER TABLE pending_artifacts ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX pending_artifacts_by_update ON pending_artifacts (state, updated_at);
 
 -- The directories of a pending artifact's entries, each with one entry
@@ -95,4 +98,5 @@ CREATE INDEX entries_by_digest ON entries (digest);
 CREATE INDEX entries_by_size ON entries (size);
 DROP TABLE pending_dirs;
 DROP INDEX pending_artifacts_by_update;
+ALTER TABLE pending_artifacts DROP COLUMN revision;
 ALTER TABLE pending_artifacts DROP COLUMN updated_at;
