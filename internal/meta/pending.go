@@ -240,7 +240,10 @@ func (s *Store) finishStaged(ctx context.Context, f Finish, meta string) (v core
 		es, err = queryPendingEntries(ctx, q, id)
 		return err
 	})
-	if errors.Is(err, small) || err != nil {
+	if errors.Is(err, small) {
+		return v, false, false, nil
+	}
+	if err != nil {
 		return v, false, false, err
 	}
 	// f's own entries on top, as addPending will add them: the same
