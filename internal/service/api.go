@@ -48,7 +48,9 @@ type API interface {
 	// stored. Otherwise, when some blobs of the manifest are not stored,
 	// nothing is committed and the result lists them in Missing: the caller
 	// uploads those and calls again. This is the upload protocol — send the
-	// manifest, learn what is missing, upload only that, commit.
+	// manifest, learn what is missing, upload only that, commit. A manifest
+	// with no entries is core.ErrInvalid unless req.AllowEmpty; values over
+	// the limits of core/limits.go are core.ErrTooLarge.
 	LogArtifact(ctx context.Context, req LogRequest) (LogResult, error)
 	// UseArtifact resolves ref and records it as an input of the run.
 	UseArtifact(ctx context.Context, runID string, ref core.Ref) (core.Version, error)
