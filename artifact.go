@@ -31,6 +31,13 @@ type Artifact struct {
 	// DistributedID keys the pending version that (*Run).UpsertArtifact and
 	// FinishArtifact build; "" means the run's Group.
 	DistributedID string
+	// AllowEmpty accepts logging a version with no entries (no file,
+	// reference or inherited entry), which is otherwise refused with
+	// ErrInvalid before anything is stored: an empty artifact is nearly
+	// always a mistake (an empty directory, a wrong path). For
+	// FinishArtifact it applies to all the pending entries, the upserted
+	// ones included.
+	AllowEmpty bool
 
 	files []localFile
 	refs  []reference       // references, resolved when the artifact is logged
@@ -235,6 +242,24 @@ func (a *Artifact) removeTemp() {
 			os.Remove(f.src)
 		}
 	}
+}
+
+// Empty reports whether nothing was added to the artifact: no file, no
+// reference and, for a draft, no inherited entry left.
+func (a *Artifact) Empty() bool {
+	if a.manifest != nil {
+		return a.manifest.Len() == 0
+	}
+	return len(a.files) == 0 && len(a.refs) == 0 && len(a.inherited) == 0
+}
+
+// checkEmpty refuses to log an empty artifact unless a.AllowEmpty, with the
+// store's own words, before anything is hashed, stored or committed.
+func (a *Artifact) checkEmpty(m *core.Manifest) error {
+	if a.AllowEmpty || (m == nil && !a.Empty()) || (m != nil && m.Len() > 0) {
+		return nil
+	}
+	return core.Errorf(core.ErrInvalid, "artifact %s has no files or references: add some, or allow an empty version with --allow-empty", a.Name)
 }
 
 // validate checks what logging needs before any file is read.

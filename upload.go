@@ -34,6 +34,9 @@ func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, 
 	if err := a.validate(); err != nil {
 		return core.Version{}, err
 	}
+	if err := a.checkEmpty(nil); err != nil {
+		return core.Version{}, err
+	}
 	for _, al := range aliases {
 		if al != core.LatestAlias {
 			if err := core.ValidateAlias(al); err != nil {
@@ -53,9 +56,13 @@ func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, 
 	if err != nil {
 		return core.Version{}, err
 	}
+	if err := a.checkEmpty(&m); err != nil { // a draft with everything removed
+		return core.Version{}, err
+	}
 	req := service.LogRequest{
 		Entity: entity, Project: project, Name: a.Name, Type: a.Type,
 		Description: a.Description, Metadata: md, Aliases: aliases, RunID: runID, Manifest: m,
+		AllowEmpty: a.AllowEmpty,
 	}
 	if a.TTL != 0 {
 		req.TTL = a.TTL.String()

@@ -467,8 +467,13 @@ func TestAccountTeams(t *testing.T) {
 	carol.fails("not found", "artifact", "get", "lab/p/x", "--root", filepath.Join(carol.dir, "carol-x"))
 	carol.fails("not found", "lineage", "lab/p/x")
 	carol.fails("not found", "artifact", "put", "y.txt", "-n", "x", "-t", "dataset", "-e", "lab", "-p", "p")
-	// Team names are not secret (user create says they are taken).
-	carol.fails("only members of team lab may list its members", "team", "members", "lab")
+	// Its members are the team's business: to a stranger the team is not
+	// there, exactly as one that does not exist.
+	hidden := carol.fails(`team "lab" not found`, "team", "members", "lab")
+	none := carol.fails(`team "bal" not found`, "team", "members", "bal")
+	if strings.ReplaceAll(none.stderr, `"bal"`, `"lab"`) != hidden.stderr {
+		t.Errorf("members of a team carol is not in: %q; of no team: %q", hidden.stderr, none.stderr)
+	}
 
 	// A member writes.
 	alice.ok("team", "add-member", "lab", "bob", "--role", "member")

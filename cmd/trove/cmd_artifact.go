@@ -39,7 +39,7 @@ func newArtifactCmd(g *globals) *cobra.Command {
 		newLsCmd(g, &sc), newVersionsCmd(g, &sc), newAliasCmd(g, &sc), newUpdateCmd(g, &sc),
 		newDeleteCmd(g, &sc), newDiffCmd(g, &sc), newCacheCmd(g),
 		newLinkCmd(g, &sc), newUnlinkCmd(g, &sc),
-		newUpsertCmd(g, &sc), newFinishCmd(g, &sc),
+		newUpsertCmd(g, &sc), newFinishCmd(g, &sc), newPendingCmd(g, &sc),
 	)
 	return cmd
 }
@@ -77,6 +77,7 @@ type putOptions struct {
 	maxObjects int
 	maxSet     bool // --max-objects was given
 	ttl        string
+	allowEmpty bool
 }
 
 func newPutCmd(g *globals, sc *scope) *cobra.Command {
@@ -87,6 +88,8 @@ func newPutCmd(g *globals, sc *scope) *cobra.Command {
 		Long: `Log a file or a directory (recursively) as a version of artifact NAME, through a
 run of job type "upload". Identical content is not stored twice: it resolves to
 the existing version. The last line of stdout is the version, entity/project/name:vN.
+
+An artifact with no entries (an empty directory) is refused unless --allow-empty.
 
 With --reference URI (repeatable) the version also holds, or holds only, references
 to data that stays where it is: http(s)://, s3://, gs:// and file:// URIs. Nothing
@@ -124,6 +127,7 @@ application credentials); -n NAME is required when there is no PATH.`,
 	f.BoolVar(&o.noChecksum, "no-checksum", false, "references: collect no checksums (the digest is the URI; nothing is verified on download)")
 	f.IntVar(&o.maxObjects, "max-objects", 10000, "references: most objects a prefix or directory may expand to")
 	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a version even when it has no files (an empty directory), which is otherwise refused")
 	return cmd
 }
 
@@ -208,7 +212,11 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 	if err := addReferences(a, o); err != nil {
 		return err
 	}
-	a.Description, a.Metadata = o.desc, md
+	a.Description, a.Metadata, a.AllowEmpty = o.desc, md, o.allowEmpty
+	if a.Empty() && !o.allowEmpty {
+		// Before the upload run exists, in the store's words.
+		return core.Errorf(core.ErrInvalid, "artifact %s has no files or references: add some, or allow an empty version with --allow-empty", o.name)
+	}
 	if o.ttl != "" {
 		var err error
 		if a.TTL, err = parseTTLFlag(o.ttl, false); err != nil {

@@ -14,7 +14,7 @@ import (
 type distributedOptions struct {
 	path, name, typ, id, desc, metadata string
 	aliases                             []string
-	json                                bool
+	json, allowEmpty                    bool
 }
 
 func (o *distributedOptions) flags(cmd *cobra.Command, finish bool) {
@@ -27,6 +27,7 @@ func (o *distributedOptions) flags(cmd *cobra.Command, finish bool) {
 		f.StringVarP(&o.desc, "description", "d", "", "description of the version")
 		f.StringVarP(&o.metadata, "metadata", "m", "", "metadata as a JSON object")
 		f.BoolVar(&o.json, "json", false, "print the version as JSON")
+		f.BoolVar(&o.allowEmpty, "allow-empty", false, "finish even when no writer added a file, as an empty version")
 	}
 }
 
@@ -38,8 +39,9 @@ func newUpsertCmd(g *globals, sc *scope) *cobra.Command {
 		Long: `Add a file or a directory (recursively) to the pending version of artifact NAME
 that parallel writers build under the distributed id ID, through a run of job type
 "upload" in group ID. Nothing becomes a version until "trove artifact finish".
-A path another writer added with the same content is fine; with other content the
-upsert fails and adds nothing.`,
+A path another writer added with the same content is fine; with other content,
+or a path that would be both a file and a directory ("x" and "x/y"), the upsert
+fails and adds nothing. See "trove artifact pending" for what is pending.`,
 		Example: `  trove artifact upsert ./shard-3 -n parallel-artifact -t dataset --id writer-group-7`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,8 +61,9 @@ func newFinishCmd(g *globals, sc *scope) *cobra.Command {
 		Long: `Commit the pending version of artifact NAME that writers built with
 "trove artifact upsert --id ID" as a version, after adding PATH (a file or a
 directory) when given, through a run of job type "upload" in group ID. Every
-writer run becomes a producer of the version. The last line of stdout is the
-version, entity/project/name:vN.`,
+writer run becomes a producer of the version. With no PATH the version holds
+what the writers added; when that is nothing it is refused unless --allow-empty.
+The last line of stdout is the version, entity/project/name:vN.`,
 		Example: `  trove artifact finish -n parallel-artifact -t dataset --id writer-group-7 ./index`,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -106,7 +109,7 @@ func runDistributed(ctx context.Context, g *globals, sc *scope, o distributedOpt
 			return err
 		}
 	}
-	a.Description, a.Metadata, a.DistributedID = o.desc, md, o.id
+	a.Description, a.Metadata, a.DistributedID, a.AllowEmpty = o.desc, md, o.id, o.allowEmpty
 	return withClient(ctx, g, sc, func(c *trove.Client) error {
 		r, err := c.StartRun(ctx, trove.RunOptions{JobType: "upload", Group: o.id})
 		if err != nil {

@@ -20,6 +20,7 @@ type execOptions struct {
 	name, jobType, group, config string
 	uses, logs                   []string
 	command                      []string
+	allowEmpty                   bool
 }
 
 // inputSpec is a parsed --use REF[=ENV].
@@ -65,6 +66,7 @@ failed, and trove exec exits with CMD's exit code.`,
 	f.StringVar(&o.config, "config", "", "run config as a JSON object")
 	f.StringArrayVar(&o.uses, "use", nil, "input REF[=ENV] to download and record (repeatable)")
 	f.StringArrayVar(&o.logs, "log", nil, "output NAME:TYPE=PATH to log when CMD succeeds (repeatable)")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a --log PATH that holds no file (an empty directory) as an empty version instead of failing the run")
 	return cmd
 }
 
@@ -183,7 +185,7 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 			return fail(exitError{code})
 		}
 		for _, out := range outputs {
-			v, err := logPath(ctx, run, out)
+			v, err := logPath(ctx, run, out, o.allowEmpty)
 			if err != nil {
 				return fail(err)
 			}
@@ -194,11 +196,12 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 }
 
 // logPath logs a file or directory as an output of run.
-func logPath(ctx context.Context, run *trove.Run, out outputSpec) (*trove.Version, error) {
+func logPath(ctx context.Context, run *trove.Run, out outputSpec, allowEmpty bool) (*trove.Version, error) {
 	a, err := artifactFromPath(out.name, out.typ, out.path)
 	if err != nil {
 		return nil, core.Errorf(core.KindOf(err), "--log %s:%s: %v", out.name, out.typ, err)
 	}
+	a.AllowEmpty = allowEmpty
 	return run.LogArtifact(ctx, a)
 }
 

@@ -35,6 +35,7 @@ type serverOptions struct {
 	demo                  bool
 	gcInterval            time.Duration
 	dbCheckInterval       time.Duration
+	pendingTTL            time.Duration
 }
 
 func newServerCmd(g *globals) *cobra.Command {
@@ -105,6 +106,7 @@ query meets damage.`,
 	f.BoolVar(&o.demo, "demo", false, "fill the store with the demo projects admin/mnist and admin/zoo as the server starts (once)")
 	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "collect garbage (free blobs only deleted versions held) this often; 0 = never (trove gc runs it by hand)")
 	f.DurationVar(&o.dbCheckInterval, "db-check-interval", 6*time.Hour, "check the metadata database for damage (SQLite quick_check, PostgreSQL catalog) at start and this often, failing /readyz on damage; 0 = at start only")
+	f.DurationVar(&o.pendingTTL, "pending-ttl", service.DefaultPendingTTL, "abandon a distributed artifact nobody upserted to for this long, so that GC can free its blobs; 0 = never")
 	return cmd
 }
 
@@ -185,7 +187,14 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 			"count", atRest.Plain)
 	}
 
-	svc := service.New(m, b, service.Options{Logger: log})
+	pendingTTL := o.pendingTTL
+	switch {
+	case pendingTTL < 0:
+		return core.Errorf(core.ErrInvalid, "--pending-ttl %v: want 0 (never) or more", pendingTTL)
+	case pendingTTL == 0:
+		pendingTTL = -1 // never (service.Options' 0 is the default)
+	}
+	svc := service.New(m, b, service.Options{Logger: log, PendingTTL: pendingTTL})
 	auth := server.NewAuth(m)
 	created, keyFile, err := auth.Accounts().Bootstrap(ctx, data)
 	if err != nil {

@@ -139,7 +139,7 @@ func TestDistributedRefusals(t *testing.T) {
 
 		e.fails("was finished as", "artifact", "upsert", "late", "-n", "parts", "--id", "g1")
 		e.fails("was finished as", "artifact", "finish", "late", "-n", "parts", "--id", "g1")
-		e.fails("no entries", "artifact", "finish", "-n", "parts", "--id", "g2")
+		e.fails("--allow-empty", "artifact", "finish", "-n", "parts", "--id", "g2")
 		e.fails("is of type dataset, not model", "artifact", "upsert", "late", "-n", "parts", "-t", "model", "--id", "g3")
 
 		vs := jsonOf[[]versionJSON](t, e.ok("artifact", "versions", "parts", "--json"))

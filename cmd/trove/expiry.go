@@ -14,7 +14,9 @@ import (
 // garbage in time.
 const expirySweep = time.Minute
 
-// sweepExpired expires due versions every expirySweep until ctx ends.
+// sweepExpired expires due versions, abandons stale distributed artifacts
+// and removes the leftovers of interrupted commits every expirySweep until
+// ctx ends.
 func sweepExpired(ctx context.Context, svc *service.Service, log *slog.Logger) error {
 	t := time.NewTicker(expirySweep)
 	defer t.Stop()
@@ -23,6 +25,15 @@ func sweepExpired(ctx context.Context, svc *service.Service, log *slog.Logger) e
 			log.Warn("expiring versions", "err", err)
 		} else if n > 0 {
 			log.Info("expired versions", "count", n)
+		}
+		// Distributed artifacts untouched for --pending-ttl, and what
+		// interrupted commits of large manifests staged (both log what
+		// they remove).
+		if _, err := svc.AbandonStale(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("abandoning stale distributed artifacts", "err", err)
+		}
+		if _, err := svc.CleanStaged(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("removing staged entries of interrupted commits", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -265,7 +265,7 @@ func (a *Accounts) CreateTeam(ctx context.Context, p Principal, name string) (me
 func (a *Accounts) teamRole(ctx context.Context, p Principal, team string) (meta.Role, error) {
 	e, err := a.st.GetEntity(ctx, team)
 	if errors.Is(err, core.ErrNotFound) || (err == nil && e.Kind != meta.EntityTeam) {
-		return "", core.Errorf(core.ErrNotFound, "team %q not found", team)
+		return "", teamNotFound(team)
 	}
 	if err != nil {
 		return "", err
@@ -277,9 +277,32 @@ func (a *Accounts) teamRole(ctx context.Context, p Principal, team string) (meta
 	return role, err
 }
 
-// requireTeamAdmin refuses anyone but team's admins and site admins.
-func (a *Accounts) requireTeamAdmin(ctx context.Context, p Principal, team string) error {
+// teamNotFound is the answer about a team that does not exist, and so
+// also about one the caller is not a member of: a team's existence and
+// members are its members' business.
+func teamNotFound(team string) error {
+	return core.Errorf(core.ErrNotFound, "team %q not found", team)
+}
+
+// memberRole returns p's role in team; for a caller who is not a member
+// (and not a site admin) core.ErrNotFound exactly as for a team that does
+// not exist.
+func (a *Accounts) memberRole(ctx context.Context, p Principal, team string) (meta.Role, error) {
 	role, err := a.teamRole(ctx, p, team)
+	if err != nil {
+		return "", err
+	}
+	if role == "" && !p.User.Admin {
+		return "", teamNotFound(team)
+	}
+	return role, nil
+}
+
+// requireTeamAdmin refuses anyone but team's admins and site admins: a
+// member of another role with core.ErrPermission, anyone else as if the
+// team did not exist.
+func (a *Accounts) requireTeamAdmin(ctx context.Context, p Principal, team string) error {
+	role, err := a.memberRole(ctx, p, team)
 	if err != nil {
 		return err
 	}
@@ -339,14 +362,12 @@ func (a *Accounts) RemoveMember(ctx context.Context, p Principal, team, user str
 	return a.st.RemoveMember(ctx, team, user)
 }
 
-// Members lists team's members (members of the team and site admins).
+// Members lists team's members (members of the team and site admins);
+// anyone else gets core.ErrNotFound, word for word as for a team that does
+// not exist.
 func (a *Accounts) Members(ctx context.Context, p Principal, team string) ([]meta.Member, error) {
-	role, err := a.teamRole(ctx, p, team)
-	if err != nil {
+	if _, err := a.memberRole(ctx, p, team); err != nil {
 		return nil, err
-	}
-	if role == "" && !p.User.Admin {
-		return nil, core.Errorf(core.ErrPermission, "only members of team %s may list its members", team)
 	}
 	return a.st.Members(ctx, team)
 }

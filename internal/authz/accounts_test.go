@@ -173,19 +173,37 @@ func TestTeams(t *testing.T) {
 	if start != "tadmin:admin tmember:member tviewer:viewer " {
 		t.Fatalf("members: %s", start)
 	}
+	// Members who are not its admins may not manage a team; to anyone
+	// else the team is not there, exactly as a team that does not exist.
+	noTeam := func(name string) string { return core.Errorf(core.ErrNotFound, "team %q not found", name).Error() }
 	for _, who := range []string{"tviewer", "tmember", "stranger", "owner"} {
+		want := core.ErrPermission
+		if who == "stranger" || who == "owner" {
+			want = core.ErrNotFound
+		}
 		err := w.acc.SetMember(ctx, p[who], "team", "stranger", meta.RoleViewer)
-		wantKind(t, who+" adds a member", err, core.ErrPermission)
+		wantKind(t, who+" adds a member", err, want)
 		err = w.acc.SetMember(ctx, p[who], "team", who, meta.RoleAdmin)
-		wantKind(t, who+" promotes itself", err, core.ErrPermission)
+		wantKind(t, who+" promotes itself", err, want)
 		err = w.acc.RemoveMember(ctx, p[who], "team", "tadmin")
-		wantKind(t, who+" removes the admin", err, core.ErrPermission)
+		wantKind(t, who+" removes the admin", err, want)
+		if want == core.ErrNotFound && err.Error() != noTeam("team") {
+			t.Errorf("%s removes the admin: %q, want %q", who, err, noTeam("team"))
+		}
 	}
 	if got := members(); got != start {
 		t.Errorf("refused calls changed the team: %s", got)
 	}
-	_, err := w.acc.Members(ctx, p["stranger"], "team")
-	wantKind(t, "stranger lists members", err, core.ErrPermission)
+	for _, who := range []string{"stranger", "owner"} {
+		_, hidden := w.acc.Members(ctx, p[who], "team")
+		_, missing := w.acc.Members(ctx, p[who], "no-such-team")
+		wantKind(t, who+" lists members", hidden, core.ErrNotFound)
+		wantKind(t, who+" lists the members of no team", missing, core.ErrNotFound)
+		if hidden != nil && missing != nil && (hidden.Error() != noTeam("team") || missing.Error() != noTeam("no-such-team")) {
+			t.Errorf("%s lists members: %q and %q, want the same answer for both teams", who, hidden, missing)
+		}
+	}
+	var err error
 	if _, err := w.acc.Members(ctx, p["tviewer"], "team"); err != nil {
 		t.Errorf("viewer lists members: %v", err)
 	}

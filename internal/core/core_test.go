@@ -77,12 +77,16 @@ func TestValidateAliasAndType(t *testing.T) {
 }
 
 func TestValidatePath(t *testing.T) {
-	for _, p := range []string{"a", "a/b.txt", "images/cat.png", "..a", "a..", "a/.b", "ünï/cödé"} {
+	long := strings.Repeat("x", MaxSegmentLen)
+	deep := strings.Repeat(strings.Repeat("d", 99)+"/", 40) + "f" // 4001 bytes, segments of 99
+	for _, p := range []string{"a", "a/b.txt", "images/cat.png", "..a", "a..", "a/.b", "ünï/cödé", long, "a/" + long + "/b", deep} {
 		if err := ValidatePath(p); err != nil {
 			t.Errorf("ValidatePath(%q): %v", p, err)
 		}
 	}
-	for _, p := range []string{"", "/etc/passwd", "../x", "a/../b", "a/..", "./a", "a/./b", "a//b", "a/", "a\\b", "a\x00b", "a\nb", "\xff"} {
+	for _, p := range []string{"", "/etc/passwd", "../x", "a/../b", "a/..", "./a", "a/./b", "a//b", "a/", "a\\b", "a\x00b", "a\nb", "\xff",
+		long + "x", "a/" + long + "x/b", strings.Repeat("é", 128), // a 256-byte name, in 128 characters
+		strings.Repeat("a/", MaxPathLen/2) + "b"} {
 		if err := ValidatePath(p); err == nil {
 			t.Errorf("ValidatePath(%q) = nil, want error", p)
 		}

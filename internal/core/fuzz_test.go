@@ -40,9 +40,17 @@ func FuzzValidatePath(f *testing.F) {
 			if seg == ".." || seg == "." || seg == "" {
 				t.Fatalf("ValidatePath accepted %q with segment %q", p, seg)
 			}
+			// A valid path can be created: no name is longer than file
+			// systems store.
+			if len(seg) > MaxSegmentLen {
+				t.Fatalf("ValidatePath accepted %q with a %d-byte segment", p, len(seg))
+			}
 		}
 		if p[0] == '/' {
 			t.Fatalf("ValidatePath accepted absolute %q", p)
+		}
+		if len(p) > MaxPathLen {
+			t.Fatalf("ValidatePath accepted a %d-byte path", len(p))
 		}
 	})
 }

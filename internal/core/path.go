@@ -5,13 +5,20 @@ import (
 	"unicode/utf8"
 )
 
-// MaxPathLen is the longest entry path, in bytes.
+// MaxPathLen is the longest entry path, in bytes: Linux's PATH_MAX, so that
+// a path joined under a short download directory can still be opened.
 const MaxPathLen = 4096
+
+// MaxSegmentLen is the longest segment (file or directory name) of an entry
+// path, in bytes: NAME_MAX of Linux, macOS and Windows file systems. A longer
+// name could be committed but never downloaded.
+const MaxSegmentLen = 255
 
 // ValidatePath checks that p is a clean relative slash path as stored in a
 // manifest: not empty, no leading '/', no empty, "." or ".." segments, no
-// backslashes, NUL or other control characters, valid UTF-8. Such a path can
-// be joined under any directory without escaping it.
+// backslashes, NUL or other control characters, valid UTF-8, at most
+// MaxPathLen bytes with segments of at most MaxSegmentLen bytes. Such a path
+// can be joined under any directory without escaping it, and created there.
 func ValidatePath(p string) error {
 	switch {
 	case p == "":
@@ -34,6 +41,9 @@ func ValidatePath(p string) error {
 			return Errorf(ErrInvalid, "path %q has an empty segment", p)
 		case ".", "..":
 			return Errorf(ErrInvalid, "path %q has a %q segment", p, seg)
+		}
+		if len(seg) > MaxSegmentLen {
+			return Errorf(ErrInvalid, "path %.60q…: segment %.20q… is longer than %d bytes, which file systems cannot store", p, seg, MaxSegmentLen)
 		}
 	}
 	return nil

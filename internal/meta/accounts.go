@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/troveml/trove/internal/core"
@@ -76,7 +77,8 @@ type ProjectKey struct {
 // method's contract in one place; *Store implements it.
 type Accounts interface {
 	// CreateUser creates a user and its personal entity of the same name.
-	// core.ErrConflict if a user or team already has the name. An entity of
+	// core.ErrConflict if a user or team already has the name, or one that
+	// differs from it only in case. An entity of
 	// kind EntityNone of that name (made by logging before accounts existed,
 	// or by a site admin logging to a name no account has) is adopted
 	// instead: it becomes the user's, its projects with it. core.ErrInvalid
@@ -109,7 +111,8 @@ type Accounts interface {
 
 	// CreateTeam creates a team entity with creator as its admin member.
 	// core.ErrConflict if the name is taken, by an entity of kind
-	// EntityNone too: unlike CreateUser, which only a site admin calls, any
+	// EntityNone too, or a user or team has a name that differs from it
+	// only in case: unlike CreateUser, which only a site admin calls, any
 	// user may create a team, and adopting would hand the entity's projects
 	// to whoever asks first. core.ErrNotFound for an unknown creator;
 	// core.ErrInvalid for a bad name or the reserved "registry".
@@ -159,6 +162,32 @@ func validAccountName(name string) error {
 	return nil
 }
 
+// claimAccountName records name, lower-cased, as an account's (a user's or a
+// team's), in the caller's transaction: core.ErrConflict, naming the
+// existing account, when one is named like it up to case ("Alice" and
+// "alice"), which people and scripts would confuse. The primary key makes
+// concurrent claims of one folded name wait for each other: one wins.
+func claimAccountName(ctx context.Context, q q, name string) error {
+	folded := strings.ToLower(name)
+	res, err := q.exec(ctx, `INSERT INTO account_names (folded) VALUES (?) ON CONFLICT (folded) DO NOTHING`, folded)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var other string
+	if err := q.queryRow(ctx, `SELECT name FROM entities WHERE lower(name) = ? AND kind <> '' AND name <> ? ORDER BY name LIMIT 1`,
+		folded, name).Scan(&other); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			other = folded
+		} else {
+			return err
+		}
+	}
+	return core.Errorf(core.ErrConflict, "name %q is taken: it differs from %q only in case; choose another", name, other)
+}
+
 // userSelect reads User rows (see scanUser).
 const userSelect = `SELECT u.id, en.name, u.admin, u.created_at FROM users u JOIN entities en ON en.id = u.entity_id `
 
@@ -196,6 +225,9 @@ func (s *Store) CreateUser(ctx context.Context, name string, admin bool, now tim
 			_, err = q.exec(ctx, `UPDATE entities SET kind = ? WHERE id = ?`, string(EntityUser), entity)
 		}
 		if err != nil {
+			return err
+		}
+		if err := claimAccountName(ctx, q, name); err != nil {
 			return err
 		}
 		var id int64
@@ -415,6 +447,9 @@ func (s *Store) CreateTeam(ctx context.Context, name, creator string, now time.T
 		if errors.Is(err, sql.ErrNoRows) {
 			return core.Errorf(core.ErrConflict, "name %q is taken", name)
 		} else if err != nil {
+			return err
+		}
+		if err := claimAccountName(ctx, q, name); err != nil {
 			return err
 		}
 		if _, err := q.exec(ctx, `INSERT INTO members (team_id, user_id, role) VALUES (?, ?, ?)`,

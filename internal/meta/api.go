@@ -58,6 +58,12 @@ type Commit struct {
 	// *MissingBlobsError and commits nothing. A commit that dedups to a
 	// committed version needs no check: that version keeps its blobs.
 	RequireBlobs bool
+	// LeaseUntil is when a lease taken now by the caller would end (the
+	// service's now + its lease time). A large manifest's commit, written
+	// in steps (staged.go), extends the leases of the blobs it checked to
+	// it, so that they stay while the commit ends; without it (the zero
+	// time) a manifest that requires blobs is committed in one transaction.
+	LeaseUntil time.Time
 }
 
 // VersionUpdate changes a version's mutable fields; nil fields stay as they

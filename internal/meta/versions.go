@@ -148,8 +148,11 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 		return v, false, err
 	}
 	digest := c.Manifest.Digest().String()
+	if c.Manifest.Len() > stageThreshold && (!c.RequireBlobs || c.LeaseUntil.After(c.Now)) {
+		return s.commitStaged(ctx, c, digest, meta)
+	}
 	err = s.write(ctx, func(q q) (err error) {
-		v, created, err = commitTx(ctx, q, c, digest, meta)
+		v, created, err = commitTx(ctx, q, c, digest, meta, 0)
 		return err
 	})
 	if err != nil {
@@ -160,8 +163,11 @@ func (s *Store) CommitVersion(ctx context.Context, c Commit) (v core.Version, cr
 
 // commitTx is CommitVersion inside the caller's write transaction, so that
 // other writes (finishing a distributed artifact) commit with the version
-// or not at all.
-func commitTx(ctx context.Context, q q, c Commit, digest, meta string) (v core.Version, created bool, err error) {
+// or not at all. staged, when not 0, is the node id under which the
+// manifest's entries were written already, its blobs checked and leased
+// (commitStaged): a new version takes that id, and neither checks blobs nor
+// writes entries.
+func commitTx(ctx context.Context, q q, c Commit, digest, meta string, staged int64) (v core.Version, created bool, err error) {
 	pid, err := ensureProject(ctx, q, c.Entity, c.Project, c.Now)
 	if err != nil {
 		return v, created, err
@@ -180,6 +186,14 @@ func commitTx(ctx context.Context, q q, c Commit, digest, meta string) (v core.V
 	err = q.queryRow(ctx, `SELECT id FROM versions WHERE collection_id = ? AND digest = ? AND state = 'committed'`,
 		col.id, digest).Scan(&id)
 	switch {
+	case errors.Is(err, sql.ErrNoRows) && staged != 0:
+		created, id = true, staged
+		if err := claimStaged(ctx, q, staged); err != nil {
+			return v, created, err
+		}
+		if err := insertVersionRow(ctx, q, col, c, digest, meta, id); err != nil {
+			return v, created, err
+		}
 	case errors.Is(err, sql.ErrNoRows):
 		created = true
 		if c.RequireBlobs {
@@ -240,14 +254,23 @@ func ensureCollection(ctx context.Context, q q, project int64, c Commit) (collec
 // returns its id. The index comes from the collection's counter, updated in
 // the same transaction: a rollback gives it back, so indexes have no gaps.
 func insertVersion(ctx context.Context, q q, col collection, c Commit, digest, meta string) (int64, error) {
-	var idx int64
-	if err := q.queryRow(ctx, `UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1`,
-		col.id).Scan(&idx); err != nil {
-		return 0, err
-	}
 	id, err := newNode(ctx, q, "version")
 	if err != nil {
 		return 0, err
+	}
+	if err := insertVersionRow(ctx, q, col, c, digest, meta, id); err != nil {
+		return 0, err
+	}
+	return id, insertEntries(ctx, q, id, c.Manifest.Entries())
+}
+
+// insertVersionRow writes the row of a new committed version of col with
+// node id id, without its entries.
+func insertVersionRow(ctx context.Context, q q, col collection, c Commit, digest, meta string, id int64) error {
+	var idx int64
+	if err := q.queryRow(ctx, `UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1`,
+		col.id).Scan(&idx); err != nil {
+		return err
 	}
 	var createdBy, expires any
 	if c.RunID != "" {
@@ -262,9 +285,13 @@ func insertVersion(ctx context.Context, q q, col collection, c Commit, digest, m
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'committed', ?, ?, ?)`,
 		id, col.id, idx, digest, c.Description, meta, c.Manifest.Size(), c.Manifest.Len(),
 		micros(c.Now), createdBy, expires); err != nil {
-		return 0, err
+		return err
 	}
-	entries := c.Manifest.Entries()
+	return nil
+}
+
+// insertEntries writes entries under version (or staged node) id.
+func insertEntries(ctx context.Context, q q, id int64, entries []core.Entry) error {
 	for len(entries) > 0 {
 		batch := entries[:min(len(entries), entryBatch)]
 		entries = entries[len(batch):]
@@ -274,7 +301,7 @@ func insertVersion(ctx context.Context, q q, col collection, c Commit, digest, m
 			if len(e.Extra) > 0 {
 				b, err := json.Marshal(e.Extra)
 				if err != nil {
-					return 0, err
+					return err
 				}
 				extra = string(b)
 			}
@@ -283,14 +310,16 @@ func insertVersion(ctx context.Context, q q, col collection, c Commit, digest, m
 		query := `INSERT INTO entries (version_id, path, digest, size, ref, extra) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(batch)), ", ")
 		if _, err := q.exec(ctx, query, args...); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return id, nil
+	return nil
 }
 
 // putAliases points aliases of collection col at version id, taking each
-// from whichever version held it.
+// from whichever version held it. core.ErrTooLarge when the version would
+// then have more than core.MaxAliases aliases besides latest (the caller's
+// transaction rolls back).
 func putAliases(ctx context.Context, q q, col, id int64, aliases []string) error {
 	for _, a := range aliases {
 		if _, err := q.exec(ctx, `
@@ -299,6 +328,17 @@ func putAliases(ctx context.Context, q q, col, id int64, aliases []string) error
 			col, a, id); err != nil {
 			return err
 		}
+	}
+	if len(aliases) == 0 {
+		return nil
+	}
+	var n int
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM aliases WHERE version_id = ? AND alias <> 'latest'`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n > core.MaxAliases {
+		return core.Errorf(core.ErrTooLarge, "a version may have at most %d aliases (besides latest); this one would have %d: remove some first",
+			core.MaxAliases, n)
 	}
 	return nil
 }

@@ -203,11 +203,15 @@ var accessEndpoints = []accessEndpoint{
 				t.Errorf("finish answered %s (%v), want a new v1", body, err)
 			}
 		}},
+	{name: "list-pending", route: "GET " + projectP + "/pending", need: authz.Read, ok: 200, check: checkSameProject},
+	{name: "show-pending", route: "GET " + pendingP, need: authz.Read, ok: 200, check: checkSameProject},
+	{name: "abandon-pending", route: "DELETE " + pendingP, need: authz.Write, ok: 200, fresh: true, check: checkSameProject},
 }
 
 // accessSeed is what a seeded project holds: ds:v0 (a.txt, whose content is
 // in no other project, and b.txt, shared by all) logged by the run
-// "producer", which the run "consumer" used to log model:v0.
+// "producer", which the run "consumer" used to log model:v0, and a pending
+// artifact ds keyed by the consumer's id.
 type accessSeed struct {
 	entity, project    string
 	producer, consumer core.Run
@@ -434,7 +438,25 @@ func (w *accessWorld) seedProject(t *testing.T, entity, project string) accessSe
 	s.consumer = w.startRun(t, ep, "consumer", "train")
 	w.use(t, s.consumer, s.ds)
 	s.model = w.logFiles(t, s.consumer, ep, "model", "model", map[string]string{"weights": "model of " + ep})
+	w.upsert(t, s.consumer, ep, "ds")
 	return s
+}
+
+// upsert adds a file to the pending artifact ep/name keyed by run's id.
+func (w *accessWorld) upsert(t *testing.T, run core.Run, ep, name string) {
+	t.Helper()
+	m, err := core.NewManifest([]core.Entry{w.store(t, "pending.txt", "pending of "+run.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entity, project, _ := strings.Cut(ep, "/")
+	res, err := w.svc.UpsertArtifact(context.Background(), service.UpsertRequest{
+		LogRequest:    service.LogRequest{Entity: entity, Project: project, Name: name, Type: "dataset", RunID: run.ID, Manifest: m},
+		DistributedID: run.ID,
+	})
+	if err != nil || len(res.Missing) > 0 {
+		t.Fatalf("upserting to %s/%s: %+v %v", ep, name, res, err)
+	}
 }
 
 // seedCrossProject links the projects' lineage: the run owner/private
@@ -494,6 +516,7 @@ func (w *accessWorld) newCell(t *testing.T, ep accessEndpoint, rel accessRelatio
 		label := fmt.Sprintf("target-%d", w.n)
 		c.run = w.startRun(t, rel.project, label, "probe")
 		c.version = w.logFiles(t, c.run, rel.project, label, "dataset", map[string]string{"t.txt": label}, "prod")
+		w.upsert(t, c.run, rel.project, label)
 	}
 	c.next = w.store(t, "next.txt", "next of "+c.run.ID)
 	return c
@@ -521,7 +544,7 @@ func (c *accessCell) request() (method, path, body string) {
 // snapshot describes, as user sees it over HTTP, everything in project ep
 // that a write could change: runs (state, heartbeat) with their inputs
 // and outputs, collections, versions with aliases, description and
-// metadata, and the project's visibility.
+// metadata, pending artifacts, and the project's visibility.
 func (w *accessWorld) snapshot(t *testing.T, user, ep string) string {
 	t.Helper()
 	get := func(path string) []byte {
@@ -552,6 +575,7 @@ func (w *accessWorld) snapshot(t *testing.T, user, ep string) string {
 	for _, c := range cs {
 		b.Write(get(apiPrefix + "/projects/" + ep + "/artifacts/" + c.Name + "/versions"))
 	}
+	b.Write(get(apiPrefix + "/projects/" + ep + "/pending"))
 	entity, project, _ := strings.Cut(ep, "/")
 	public, err := w.st.ProjectPublic(context.Background(), entity, project)
 	if err != nil {

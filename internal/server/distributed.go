@@ -63,3 +63,48 @@ func (s *Server) upsertRequest(r *http.Request) (service.UpsertRequest, error) {
 	req.Manifest = m
 	return req, nil
 }
+
+// pendingManager returns the caller's API as a service.PendingManager.
+func pendingManager(c *caller) (service.PendingManager, error) {
+	pm, ok := c.api.(service.PendingManager)
+	if !ok {
+		return nil, core.Errorf(core.ErrConflict, "this server cannot list or abandon pending artifacts")
+	}
+	return pm, nil
+}
+
+// pendingRef is the pending artifact a route under pendingP names.
+func pendingRef(r *http.Request) service.PendingRef {
+	return service.PendingRef{Entity: r.PathValue("entity"), Project: r.PathValue("project"),
+		Name: r.PathValue("name"), DistributedID: r.PathValue("distributed_id")}
+}
+
+func (s *Server) pendingArtifacts(r *http.Request, c *caller) (any, error) {
+	pm, err := pendingManager(c)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := pm.PendingArtifacts(r.Context(), r.PathValue("entity"), r.PathValue("project"))
+	return nonNil(ps), err
+}
+
+func (s *Server) pendingArtifact(r *http.Request, c *caller) (any, error) {
+	pm, err := pendingManager(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pm.PendingArtifact(r.Context(), pendingRef(r))
+	if err != nil {
+		return nil, err
+	}
+	p.Entries, p.Runs = nonNil(p.Entries), nonNil(p.Runs)
+	return p, nil
+}
+
+func (s *Server) abandonArtifact(r *http.Request, c *caller) (any, error) {
+	pm, err := pendingManager(c)
+	if err != nil {
+		return nil, err
+	}
+	return pm.AbandonArtifact(r.Context(), pendingRef(r))
+}

@@ -88,6 +88,9 @@ func (s *Server) routes() []route {
 		{method: "POST", path: apiPrefix + "/admin/verify", fn: s.verify},
 		{method: "PUT", path: pendingP, fn: s.upsertArtifact},
 		{method: "POST", path: pendingP + "/finish", fn: s.finishArtifact},
+		{method: "GET", path: projectP + "/pending", fn: s.pendingArtifacts},
+		{method: "GET", path: pendingP, fn: s.pendingArtifact},
+		{method: "DELETE", path: pendingP, fn: s.abandonArtifact},
 		{method: "POST", path: apiPrefix + "/admin/gc", fn: s.collectGarbage},
 	}
 }

@@ -48,7 +48,9 @@ type API interface {
 	// stored. Otherwise, when some blobs of the manifest are not stored,
 	// nothing is committed and the result lists them in Missing: the caller
 	// uploads those and calls again. This is the upload protocol — send the
-	// manifest, learn what is missing, upload only that, commit.
+	// manifest, learn what is missing, upload only that, commit. A manifest
+	// with no entries is core.ErrInvalid unless req.AllowEmpty; values over
+	// the limits of core/limits.go are core.ErrTooLarge.
 	LogArtifact(ctx context.Context, req LogRequest) (LogResult, error)
 	// UseArtifact resolves ref and records it as an input of the run.
 	UseArtifact(ctx context.Context, runID string, ref core.Ref) (core.Version, error)
@@ -120,7 +122,8 @@ type API interface {
 	// then commits all the pending entries as a version as LogArtifact
 	// does, for run req.RunID (its creator); every run that upserted gets
 	// an output edge to it. core.ErrConflict if it was finished already;
-	// core.ErrInvalid when there is no entry at all.
+	// core.ErrInvalid when there is no entry at all, unless
+	// req.AllowEmpty.
 	FinishArtifact(ctx context.Context, req UpsertRequest) (LogResult, error)
 }
 
@@ -166,6 +169,11 @@ type LogRequest struct {
 	// counted from that version's creation (the latest log wins); "" then
 	// leaves it as it is.
 	TTL string `json:"ttl,omitempty"`
+	// AllowEmpty accepts a version with no entries, which is otherwise
+	// refused with core.ErrInvalid (an empty artifact is nearly always a
+	// mistake: an empty directory, a wrong glob). For a finish it applies
+	// to all the pending entries, the finisher's own and the upserted ones.
+	AllowEmpty bool `json:"allow_empty,omitempty"`
 }
 
 // LogResult is the version a LogArtifact landed on, or the blobs it lacks.

@@ -187,7 +187,9 @@ func (s *Service) GetBlob(ctx context.Context, d core.Digest) (io.ReadCloser, er
 }
 
 // customAliases validates aliases given by a user and drops "latest", which
-// Trove manages itself and which is always implied by logging.
+// Trove manages itself and which is always implied by logging. More than
+// core.MaxAliases distinct ones is core.ErrTooLarge; the store checks the
+// version's total once they are added.
 func customAliases(aliases []string) ([]string, error) {
 	var out []string
 	for _, a := range aliases {
@@ -198,10 +200,18 @@ func customAliases(aliases []string) ([]string, error) {
 			return nil, err
 		}
 		if !slices.Contains(out, a) {
+			if len(out) == core.MaxAliases {
+				return nil, errTooManyAliases()
+			}
 			out = append(out, a)
 		}
 	}
 	return out, nil
+}
+
+// errTooManyAliases refuses more than core.MaxAliases aliases in a request.
+func errTooManyAliases() error {
+	return core.Errorf(core.ErrTooLarge, "more than %d aliases: a version may have at most %d (besides latest)", core.MaxAliases, core.MaxAliases)
 }
 
 // LogArtifact implements API.
@@ -232,11 +242,12 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 		// Unless verify --repair found some damaged since (verify.go).
 		return LogResult{Missing: missing}, err
 	}
+	now := s.now()
 	v, created, err := s.meta.CommitVersion(ctx, meta.Commit{
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
 		Manifest: req.Manifest, Description: req.Description, Metadata: c.metadata,
-		Aliases: c.aliases, RunID: req.RunID, Now: s.now(), TTL: c.ttl,
-		RequireBlobs: true,
+		Aliases: c.aliases, RunID: req.RunID, Now: now, TTL: c.ttl,
+		RequireBlobs: true, LeaseUntil: now.Add(s.leaseTTL),
 	})
 	var mbe *meta.MissingBlobsError
 	if errors.As(err, &mbe) {
@@ -249,9 +260,6 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	s.log.DebugContext(ctx, "logged artifact", "version", v.FullName(), "created", created, "digest", v.Digest)
 	return LogResult{Version: v, Created: created}, nil
 }
-
-// maxDescription bounds a version's description.
-const maxDescription = 64 << 10
 
 // missingOf returns the blobs of a manifest's stored (non-reference) entries
 // that the blob store lacks. An entry whose size differs from its stored
@@ -371,11 +379,13 @@ func (s *Service) UpdateArtifact(ctx context.Context, ref core.Ref, u Update) (c
 		return core.Version{}, err
 	}
 	mu := meta.VersionUpdate{Description: u.Description}
-	if u.Description != nil && len(*u.Description) > maxDescription {
-		return core.Version{}, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	if u.Description != nil {
+		if err := checkDescription(*u.Description); err != nil {
+			return core.Version{}, err
+		}
 	}
 	if u.Metadata != nil {
-		if mu.Metadata, err = checkObject("metadata", u.Metadata); err != nil {
+		if mu.Metadata, err = checkMetadata(u.Metadata); err != nil {
 			return core.Version{}, err
 		}
 	}
@@ -390,6 +400,9 @@ func (s *Service) UpdateArtifact(ctx context.Context, ref core.Ref, u Update) (c
 			return core.Version{}, err
 		}
 		if !slices.Contains(mu.AddAliases, a) {
+			if len(mu.AddAliases) == core.MaxAliases {
+				return core.Version{}, errTooManyAliases()
+			}
 			mu.AddAliases = append(mu.AddAliases, a)
 		}
 	}

@@ -8,7 +8,9 @@ package service
 // (a registry link has no entries and keeps its source), or an entry of a
 // distributed artifact still being built (pending_entries of an open
 // pending artifact). Deleted versions' entries do not count: deleting a
-// version, by hand or by expiry, is what frees its blobs.
+// version, by hand or by expiry, is what frees its blobs; neither do those
+// of an abandoned distributed artifact, whose rows are deleted (by hand, or
+// by AbandonStale after Options.PendingTTL, which GC runs first).
 //
 // The protocol has three parts.
 //
@@ -66,6 +68,16 @@ package service
 //     transactions that touch the same blob: committers of unrelated
 //     versions never abort each other, and the commit path keeps its retry
 //     budget for real conflicts.
+//
+// A large manifest is committed in steps (internal/meta/staged.go): its
+// entries are written in short transactions under an id no version has yet,
+// and each of those transactions checks its blobs as the commit above does,
+// under the same row locks, and extends their leases to now + LeaseTTL. So
+// by the time the last, short transaction creates the version, every blob
+// it names is leased (a mark needs an ended lease) and the version needs no
+// blob check of its own; it gives up when the steps took more than half
+// the lease time. Staged entries belong to no version: they keep no blob
+// alive, and CleanStaged (also run by GC) removes those of crashed commits.
 //
 // A client told "stored" holds a lease for LeaseTTL: if it commits later
 // than that and GC collected the blob meanwhile, the commit reports it
@@ -257,6 +269,16 @@ func (s *Service) GC(ctx context.Context, o GCOptions) (GCReport, error) {
 	}
 	if e, ok := any(s).(dueExpirer); ok && !o.DryRun {
 		if _, err := e.ExpireDue(ctx); err != nil {
+			return rep, err
+		}
+	}
+	if !o.DryRun {
+		// Distributed artifacts nobody finishes, and interrupted large
+		// commits, hold blobs too: let them go first.
+		if _, err := s.AbandonStale(ctx); err != nil {
+			return rep, err
+		}
+		if _, err := s.CleanStaged(ctx); err != nil {
 			return rep, err
 		}
 	}

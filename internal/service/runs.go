@@ -79,12 +79,15 @@ func (s *Service) CreateRun(ctx context.Context, r NewRun) (core.Run, error) {
 			return core.Run{}, err
 		}
 	}
+	if len(r.Tags) > core.MaxTags {
+		return core.Run{}, core.Errorf(core.ErrTooLarge, "%d tags: a run may have at most %d", len(r.Tags), core.MaxTags)
+	}
 	for _, tag := range r.Tags {
 		if err := core.ValidateLabel("tag", tag); err != nil {
 			return core.Run{}, err
 		}
 	}
-	cfg, err := checkObject("run config", r.Config)
+	cfg, err := boundedObject("run config", r.Config, core.MaxRunConfig)
 	if err != nil {
 		return core.Run{}, err
 	}

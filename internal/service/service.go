@@ -74,6 +74,10 @@ type Options struct {
 	// told a client is stored, or stored for it, while the client commits
 	// it (see gc.go); 0 means DefaultLeaseTTL.
 	LeaseTTL time.Duration
+	// PendingTTL is how long a pending (distributed) artifact may go
+	// without an upsert before the periodic sweeps abandon it (see
+	// AbandonStale); 0 means DefaultPendingTTL, a negative value never.
+	PendingTTL time.Duration
 }
 
 // DefaultHeartbeatTimeout is the default of Options.HeartbeatTimeout. The SDK
@@ -88,6 +92,7 @@ type Service struct {
 	now              func() time.Time
 	heartbeatTimeout time.Duration
 	leaseTTL         time.Duration
+	pendingTTL       time.Duration // < 0: never
 }
 
 var _ API = (*Service)(nil)
@@ -106,6 +111,9 @@ func New(m Metadata, b Blobs, opts Options) *Service {
 	}
 	if s.leaseTTL = opts.LeaseTTL; s.leaseTTL <= 0 {
 		s.leaseTTL = DefaultLeaseTTL
+	}
+	if s.pendingTTL = opts.PendingTTL; s.pendingTTL == 0 {
+		s.pendingTTL = DefaultPendingTTL
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/troveml/trove/internal/core"
@@ -81,11 +82,11 @@ func validateLog(req LogRequest) (checkedLog, error) {
 	if err := core.ValidateType(req.Type); err != nil {
 		return c, err
 	}
-	if len(req.Description) > maxDescription {
-		return c, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	if err := checkDescription(req.Description); err != nil {
+		return c, err
 	}
 	var err error
-	if c.metadata, err = checkObject("metadata", req.Metadata); err != nil {
+	if c.metadata, err = checkMetadata(req.Metadata); err != nil {
 		return c, err
 	}
 	if c.aliases, err = customAliases(req.Aliases); err != nil {
@@ -94,7 +95,48 @@ func validateLog(req LogRequest) (checkedLog, error) {
 	if c.ttl, err = parseTTL(req.TTL, false); err != nil {
 		return c, err
 	}
+	if req.Manifest.Len() == 0 && !req.AllowEmpty {
+		return c, errEmpty(req.Name)
+	}
 	return c, nil
+}
+
+// errEmpty refuses a version of artifact name with no entries.
+func errEmpty(name string) error {
+	return core.Errorf(core.ErrInvalid, "artifact %s has no files or references: add some, or allow an empty version with --allow-empty", name)
+}
+
+// checkDescription bounds a version's description (core.MaxDescription).
+func checkDescription(d string) error {
+	if len(d) > core.MaxDescription {
+		return core.Errorf(core.ErrTooLarge, "description is %d bytes, more than the limit of %s", len(d), sizeLimit(core.MaxDescription))
+	}
+	return nil
+}
+
+// checkMetadata validates a version's metadata: a JSON object of at most
+// core.MaxMetadata bytes; "{}" for none.
+func checkMetadata(raw json.RawMessage) (json.RawMessage, error) {
+	return boundedObject("metadata", raw, core.MaxMetadata)
+}
+
+// boundedObject is checkObject for an object of at most max bytes.
+func boundedObject(what string, raw json.RawMessage, max int) (json.RawMessage, error) {
+	if len(raw) > max {
+		return nil, core.Errorf(core.ErrTooLarge, "%s is %d bytes, more than the limit of %s", what, len(raw), sizeLimit(max))
+	}
+	return checkObject(what, raw)
+}
+
+// sizeLimit writes a limit of n bytes for a message: "1 MiB (1048576 bytes)".
+func sizeLimit(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB (%d bytes)", n>>20, n)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB (%d bytes)", n>>10, n)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // CheckUpsert implements LogChecker.
@@ -144,16 +186,19 @@ func validateUpsert(req UpsertRequest, finish bool) (checkedLog, error) {
 	if req.RunID == "" {
 		return c, core.Errorf(core.ErrInvalid, "distributed artifact %s: entries are added by a run, and no run is given", req.Name)
 	}
-	if len(req.Description) > maxDescription {
-		return c, core.Errorf(core.ErrTooLarge, "description is longer than %d bytes", maxDescription)
+	if err := checkDescription(req.Description); err != nil {
+		return c, err
 	}
 	var err error
-	if c.metadata, err = checkObject("metadata", req.Metadata); err != nil {
+	if c.metadata, err = checkMetadata(req.Metadata); err != nil {
 		return c, err
 	}
 	if c.aliases, err = customAliases(req.Aliases); err != nil {
 		return c, err
 	}
-	_ = finish // no check differs between an upsert and a finish yet
+	// An upsert or a finish with no entries of its own is fine: whether
+	// the version would be empty depends on what the writers upserted,
+	// which the finish checks (meta.Finish.AllowEmpty).
+	_ = finish
 	return c, nil
 }

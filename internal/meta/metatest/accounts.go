@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -25,6 +26,7 @@ var accountsTests = []struct {
 	{"AccountsTeams", testAccountsTeams},
 	{"AccountsVisibility", testAccountsVisibility},
 	{"AccountsDigestProjects", testAccountsDigestProjects},
+	{"AccountsNamesUpToCase", testAccountsNamesUpToCase},
 }
 
 func createUser(t *testing.T, s *meta.Store, name string, admin bool) meta.User {
@@ -506,4 +508,69 @@ func testAccountsDigestProjects(t *testing.T, s *meta.Store) {
 	}
 	_, err = s.DigestProjects(ctx, d, 0)
 	wantKind(t, err, core.ErrInvalid)
+}
+
+// testAccountsNamesUpToCase: no user or team is named like another user or
+// team up to case, also when they are created at once; logging to a
+// kind-less entity named like an account up to case is no account.
+func testAccountsNamesUpToCase(t *testing.T, s *meta.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateUser(ctx, "alice", false, t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.CreateTeam(ctx, "Alice", "alice", t0)
+	wantKind(t, err, core.ErrConflict)
+	if !strings.Contains(fmt.Sprint(err), `"alice"`) {
+		t.Errorf("refusal %q does not name the account it is like", err)
+	}
+	_, err = s.CreateUser(ctx, "ALICE", false, t0)
+	wantKind(t, err, core.ErrConflict)
+	if _, err := s.CreateTeam(ctx, "Vision", "alice", t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CreateUser(ctx, "vision", false, t0)
+	wantKind(t, err, core.ErrConflict)
+	_, err = s.CreateTeam(ctx, "VISION", "alice", t0)
+	wantKind(t, err, core.ErrConflict)
+	for _, name := range []string{"Alice", "ALICE", "vision", "VISION"} {
+		if _, err := s.GetEntity(ctx, name); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("refused %s exists: %v", name, err)
+		}
+	}
+	// A kind-less entity (logged to) of a folded name is adopted by a user
+	// of its exact name only; its case twin is still free for one account.
+	if _, err := s.CreateRun(ctx, meta.NewRun{ID: "r1", Entity: "Bob", Project: "p", Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, "bob", false, t0); err != nil {
+		t.Fatalf("CreateUser(bob) beside the kind-less Bob: %v", err)
+	}
+	_, err = s.CreateUser(ctx, "Bob", false, t0)
+	wantKind(t, err, core.ErrConflict)
+	// Racing creators of names equal up to case: one wins.
+	names := []string{"Carol", "carol", "CAROL", "cArOl"}
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			if i%2 == 0 {
+				_, errs[i] = s.CreateUser(ctx, name, false, t0)
+			} else {
+				_, errs[i] = s.CreateTeam(ctx, name, "alice", t0)
+			}
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, core.ErrConflict):
+			t.Errorf("%s: %v, want success or conflict", names[i], err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %v were created, want 1 (%v)", won, names, errs)
+	}
 }

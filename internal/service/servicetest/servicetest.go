@@ -48,6 +48,8 @@ func Run(t *testing.T, newAPI func(t *testing.T) service.API) {
 		{"DistributedInvalid", testDistributedInvalid},
 	}
 	tests = append(tests, registryTests...)
+	tests = append(tests, pendingTests...)
+	tests = append(tests, limitsTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newAPI(t)) })
 	}
