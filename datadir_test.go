@@ -119,3 +119,34 @@ func TestEmbeddedFileModes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDataDir: DataDir never panics; whatever it accepts is an absolute
+// path, and a value whose first segment is HOST:PORT with a numeric port is
+// never taken for a directory.
+func FuzzDataDir(f *testing.F) {
+	for _, s := range []string{"localhost:18080", "./data:1", "data", "file:///tmp/x", "http://h:1", "[::1]:8080", "C:\\data", ":80/x", "a:b:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, u string) {
+		if u == "" {
+			return // the default directory: depends on the environment
+		}
+		dir, err := DataDir(u)
+		if err != nil {
+			if !errors.Is(err, core.ErrInvalid) {
+				t.Fatalf("DataDir(%q): %v, not invalid", u, err)
+			}
+			return
+		}
+		if !filepath.IsAbs(dir) {
+			t.Fatalf("DataDir(%q) = %q, not absolute", u, dir)
+		}
+		if !strings.Contains(u, "://") && looksLikeHostPort(u) {
+			t.Fatalf("DataDir(%q) = %q for a host:port", u, dir)
+		}
+		first, _, _ := strings.Cut(u, "/")
+		if host, port, ok := strings.Cut(first, ":"); ok && !strings.Contains(u, "://") && port != "" && strings.Trim(port, "0123456789") == "" && strings.Trim(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") == "" {
+			t.Fatalf("DataDir(%q) = %q: %q reads as host:port", u, dir, first)
+		}
+	})
+}
