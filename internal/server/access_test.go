@@ -103,7 +103,7 @@ var accessEndpoints = []accessEndpoint{
 	{name: "list-versions", route: "GET " + versionsP, need: authz.Read, ok: 200, check: checkSameProject},
 	{name: "log-version", route: "POST " + versionsP, need: authz.Write, ok: 200, fresh: true,
 		body: func(c *accessCell) string {
-			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"aliases":["attempt"],"description":"d","metadata":{"m":1},"ttl":"8760h",`+
+			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"aliases":["attempt"],"description":"d","metadata":{"m":1},"ttl":"8760h","allow_empty":false,`+
 				`"manifest":[{"path":"next.txt","digest":%q,"size":%d}]}`, c.run.ID, c.next.Digest, c.next.Size)
 		},
 		check: func(t *testing.T, c *accessCell, body []byte) {
@@ -183,7 +183,7 @@ var accessEndpoints = []accessEndpoint{
 		}},
 	{name: "upsert-artifact", route: "PUT " + pendingP, need: authz.Write, ok: 200, fresh: true,
 		body: func(c *accessCell) string {
-			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"aliases":["attempt"],"description":"d","metadata":{"m":1},`+
+			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"aliases":["attempt"],"description":"d","metadata":{"m":1},"allow_empty":false,`+
 				`"manifest":[{"path":"next.txt","digest":%q,"size":%d}]}`, c.run.ID, c.next.Digest, c.next.Size)
 		},
 		check: func(t *testing.T, c *accessCell, body []byte) {
@@ -194,7 +194,7 @@ var accessEndpoints = []accessEndpoint{
 		}},
 	{name: "finish-artifact", route: "POST " + pendingP + "/finish", need: authz.Write, ok: 200, fresh: true,
 		body: func(c *accessCell) string {
-			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"aliases":["attempt"],"description":"d","metadata":{"m":1},`+
+			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"aliases":["attempt"],"description":"d","metadata":{"m":1},"allow_empty":false,`+
 				`"manifest":[{"path":"next.txt","digest":%q,"size":%d}]}`, c.run.ID, c.next.Digest, c.next.Size)
 		},
 		check: func(t *testing.T, c *accessCell, body []byte) {

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -92,7 +93,9 @@ func (s *syncBuffer) String() string {
 }
 
 // newService opens a service on SQLite and file blobs in a temporary
-// directory.
+// directory. Its runs never crash for want of heartbeats: a test that takes
+// minutes (under the race detector) must not see a run change state on its
+// own between two snapshots.
 func newService(t *testing.T) (*service.Service, *meta.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -107,7 +110,7 @@ func newService(t *testing.T) (*service.Service, *meta.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return service.New(m, b, service.Options{}), m
+	return service.New(m, b, service.Options{HeartbeatTimeout: 24 * time.Hour}), m
 }
 
 // newEnv starts a test server; wrap, when not nil, wraps the service. Its
