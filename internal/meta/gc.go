@@ -7,13 +7,13 @@ package meta
 // is described in internal/service/gc.go.
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/troveml/trove/internal/core"
@@ -78,7 +78,7 @@ func digestList(ds []core.Digest) (string, []core.Digest, error) {
 			return "", nil, core.Errorf(core.ErrInvalid, "digest %d is empty", i)
 		}
 	}
-	slices.SortFunc(sorted, func(a, b core.Digest) int { return strings.Compare(a.String(), b.String()) })
+	slices.SortFunc(sorted, func(a, b core.Digest) int { return bytes.Compare(a[:], b[:]) }) // the order of their text forms, without allocating
 	sorted = slices.Compact(sorted)
 	strs := make([]string, len(sorted))
 	for i, d := range sorted {
