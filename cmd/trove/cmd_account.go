@@ -42,13 +42,14 @@ func serverTarget() (string, string, error) {
 	return u, key, nil
 }
 
-// withServer runs f with a client of the configured server.
-func withServer(ctx context.Context, f func(*client.Client) error) error {
+// withServer runs f with a client of the configured server, which says on
+// stderr when it waits for a server that stopped answering.
+func (g *globals) withServer(ctx context.Context, f func(*client.Client) error) error {
 	u, key, err := serverTarget()
 	if err != nil {
 		return err
 	}
-	c, err := client.New(u, client.Options{APIKey: key})
+	c, err := client.New(u, client.Options{APIKey: key, Notify: g.notify})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ the new user's API key: it is shown only this once.`,
 			if err := core.ValidateEntity(args[0]); err != nil {
 				return err
 			}
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				u, key, err := c.CreateUser(ctx, args[0], admin)
 				if err != nil {
 					return err
@@ -110,7 +111,7 @@ the new user's API key: it is shown only this once.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				us, err := c.ListUsers(ctx)
 				if err != nil {
 					return err
@@ -135,7 +136,7 @@ the new user's API key: it is shown only this once.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				u, err := c.WhoAmI(ctx)
 				if err != nil {
 					return err
@@ -162,7 +163,7 @@ func newKeyCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				u, err := keyUser(ctx, c, user)
 				if err != nil {
 					return err
@@ -195,7 +196,7 @@ func newKeyCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				u, err := keyUser(ctx, c, lsUser)
 				if err != nil {
 					return err
@@ -234,7 +235,7 @@ func newKeyCmd(g *globals) *cobra.Command {
 			if err != nil || id <= 0 {
 				return core.Errorf(core.ErrInvalid, "key id %q: want a positive number (see trove key ls)", args[0])
 			}
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				u, err := keyUser(ctx, c, revokeUser)
 				if err != nil {
 					return err
@@ -277,7 +278,7 @@ including members), member (read, write, delete) and viewer (read only).`,
 			if err := core.ValidateEntity(args[0]); err != nil {
 				return err
 			}
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				e, err := c.CreateTeam(ctx, args[0])
 				if err != nil {
 					return err
@@ -300,7 +301,7 @@ including members), member (read, write, delete) and viewer (read only).`,
 			default:
 				return core.Errorf(core.ErrInvalid, "--role %q: want admin, member or viewer", role)
 			}
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				return c.SetMember(ctx, args[0], args[1], r)
 			})
 		},
@@ -312,7 +313,7 @@ including members), member (read, write, delete) and viewer (read only).`,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				return c.RemoveMember(ctx, args[0], args[1])
 			})
 		},
@@ -324,7 +325,7 @@ including members), member (read, write, delete) and viewer (read only).`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				ms, err := c.Members(ctx, args[0])
 				if err != nil {
 					return err
@@ -372,7 +373,7 @@ func newProjectCmd(g *globals) *cobra.Command {
 			if err := core.ValidateProject(project); err != nil {
 				return err
 			}
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				if entity == "" {
 					me, err := c.WhoAmI(ctx)
 					if err != nil {
@@ -423,7 +424,7 @@ TROVE_URL and TROVE_API_KEY, when set, still win over the saved values.`,
 					return err
 				}
 			}
-			c, err := client.New(u, client.Options{APIKey: k})
+			c, err := client.New(u, client.Options{APIKey: k, Notify: g.notify})
 			if err != nil {
 				return err
 			}

@@ -206,7 +206,7 @@ protected aliases, unlink versions, change the registry and name other admins.`,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				return c.SetRegistryAdmin(ctx, args[0], args[1], true)
 			})
 		},
@@ -217,7 +217,7 @@ protected aliases, unlink versions, change the registry and name other admins.`,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				return c.SetRegistryAdmin(ctx, args[0], args[1], false)
 			})
 		},
@@ -229,7 +229,7 @@ protected aliases, unlink versions, change the registry and name other admins.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withServer(ctx, func(c *client.Client) error {
+			return g.withServer(ctx, func(c *client.Client) error {
 				names, err := c.RegistryAdmins(ctx, args[0])
 				if err != nil {
 					return err
