@@ -66,22 +66,43 @@ func (s *Service) checkLog(ctx context.Context, req LogRequest) (checkedLog, err
 
 // validateLog checks the fields of a LogRequest, touching no store.
 func validateLog(req LogRequest) (checkedLog, error) {
-	var c checkedLog
-	if err := core.ValidateEntity(req.Entity); err != nil {
+	if err := validateTarget(req); err != nil {
+		return checkedLog{}, err
+	}
+	c, err := validateContent(req)
+	if err != nil {
 		return c, err
+	}
+	if c.ttl, err = parseTTL(req.TTL, false); err != nil {
+		return c, err
+	}
+	if req.Manifest.Len() == 0 && !req.AllowEmpty {
+		return c, errEmpty(req.Name)
+	}
+	return c, nil
+}
+
+// validateTarget checks the collection a log or an upsert writes to.
+func validateTarget(req LogRequest) error {
+	if err := core.ValidateEntity(req.Entity); err != nil {
+		return err
 	}
 	if err := notRegistry(req.Entity); err != nil {
-		return c, err
+		return err
 	}
 	if err := core.ValidateProject(req.Project); err != nil {
-		return c, err
+		return err
 	}
 	if err := core.ValidateName(req.Name); err != nil {
-		return c, err
+		return err
 	}
-	if err := core.ValidateType(req.Type); err != nil {
-		return c, err
-	}
+	return core.ValidateType(req.Type)
+}
+
+// validateContent checks the description, metadata and aliases of a log or
+// an upsert, returning them as the metadata store takes them.
+func validateContent(req LogRequest) (checkedLog, error) {
+	var c checkedLog
 	if err := checkDescription(req.Description); err != nil {
 		return c, err
 	}
@@ -91,12 +112,6 @@ func validateLog(req LogRequest) (checkedLog, error) {
 	}
 	if c.aliases, err = customAliases(req.Aliases); err != nil {
 		return c, err
-	}
-	if c.ttl, err = parseTTL(req.TTL, false); err != nil {
-		return c, err
-	}
-	if req.Manifest.Len() == 0 && !req.AllowEmpty {
-		return c, errEmpty(req.Name)
 	}
 	return c, nil
 }
@@ -159,46 +174,23 @@ func (s *Service) checkUpsertRequest(ctx context.Context, req UpsertRequest, fin
 }
 
 // validateUpsert checks the fields of an UpsertRequest, touching no store.
-// finish says whether it finishes the pending artifact.
+// An upsert and a finish are checked alike (finish is for checks that may
+// come to differ): in particular neither needs entries of its own, since
+// whether the version would be empty depends on what the writers upserted,
+// which the finish checks (meta.Finish.AllowEmpty).
 func validateUpsert(req UpsertRequest, finish bool) (checkedLog, error) {
-	var c checkedLog
-	if err := core.ValidateEntity(req.Entity); err != nil {
-		return c, err
-	}
-	if err := notRegistry(req.Entity); err != nil {
-		return c, err
-	}
-	if err := core.ValidateProject(req.Project); err != nil {
-		return c, err
-	}
-	if err := core.ValidateName(req.Name); err != nil {
-		return c, err
-	}
-	if err := core.ValidateType(req.Type); err != nil {
-		return c, err
+	if err := validateTarget(req.LogRequest); err != nil {
+		return checkedLog{}, err
 	}
 	if req.DistributedID == "" {
-		return c, core.Errorf(core.ErrInvalid, "distributed artifact %s: set the run's Group or the artifact's DistributedID", req.Name)
+		return checkedLog{}, core.Errorf(core.ErrInvalid, "distributed artifact %s: set the run's Group or the artifact's DistributedID", req.Name)
 	}
 	if err := core.ValidateLabel("distributed id", req.DistributedID); err != nil {
-		return c, err
+		return checkedLog{}, err
 	}
 	if req.RunID == "" {
-		return c, core.Errorf(core.ErrInvalid, "distributed artifact %s: entries are added by a run, and no run is given", req.Name)
+		return checkedLog{}, core.Errorf(core.ErrInvalid, "distributed artifact %s: entries are added by a run, and no run is given", req.Name)
 	}
-	if err := checkDescription(req.Description); err != nil {
-		return c, err
-	}
-	var err error
-	if c.metadata, err = checkMetadata(req.Metadata); err != nil {
-		return c, err
-	}
-	if c.aliases, err = customAliases(req.Aliases); err != nil {
-		return c, err
-	}
-	// An upsert or a finish with no entries of its own is fine: whether
-	// the version would be empty depends on what the writers upserted,
-	// which the finish checks (meta.Finish.AllowEmpty).
 	_ = finish
-	return c, nil
+	return validateContent(req.LogRequest)
 }
