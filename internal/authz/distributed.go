@@ -64,14 +64,14 @@ func (g *guard) checkUpsert(ctx context.Context, req service.UpsertRequest, fini
 			return nil, err
 		}
 	}
-	return g.held(ctx, manifestBlobs(req.Manifest))
+	return g.held(ctx, req.Manifest.Blobs())
 }
 
 // heldBack answers, for an API without service.Holder, a request whose
 // manifest names held blobs: nothing done, and they are missing with the
 // blobs the store lacks.
 func (g *guard) heldBack(ctx context.Context, m core.Manifest, held []core.Digest) (service.LogResult, error) {
-	ds := manifestBlobs(m)
+	ds := m.Blobs()
 	missing, err := g.api.MissingBlobs(ctx, ds)
 	if err != nil {
 		return service.LogResult{}, err

@@ -234,7 +234,7 @@ func (g *guard) LogArtifact(ctx context.Context, req service.LogRequest) (servic
 			return service.LogResult{}, err
 		}
 	}
-	held, err := g.held(ctx, manifestBlobs(req.Manifest))
+	held, err := g.held(ctx, req.Manifest.Blobs())
 	if err != nil {
 		return service.LogResult{}, err
 	}

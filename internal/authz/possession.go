@@ -301,21 +301,6 @@ func union(ds, a, b []core.Digest) []core.Digest {
 	return out
 }
 
-// manifestBlobs returns, once each in manifest order, the digests of m's
-// stored entries. Reference entries point outside the store and need no
-// proof.
-func manifestBlobs(m core.Manifest) []core.Digest {
-	var ds []core.Digest
-	seen := make(map[core.Digest]bool)
-	for _, e := range m.Entries() {
-		if e.Ref == "" && !seen[e.Digest] {
-			seen[e.Digest] = true
-			ds = append(ds, e.Digest)
-		}
-	}
-	return ds
-}
-
 // PutBlob implements service.API for any authenticated caller: a blob is
 // checked against its digest and belongs to no project until a version
 // that references it is committed. The bytes always go to the store, which

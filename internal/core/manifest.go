@@ -113,6 +113,20 @@ func NewManifest(entries []Entry) (Manifest, error) {
 // Entries returns the entries in path order. The caller must not modify them.
 func (m Manifest) Entries() []Entry { return m.entries }
 
+// Blobs returns, once each in path order of their first entry, the digests
+// of the stored (non-reference) entries: the blobs the version needs.
+func (m Manifest) Blobs() []Digest {
+	var ds []Digest
+	seen := make(map[Digest]bool)
+	for _, e := range m.entries {
+		if e.Ref == "" && !seen[e.Digest] {
+			seen[e.Digest] = true
+			ds = append(ds, e.Digest)
+		}
+	}
+	return ds
+}
+
 // Len returns the number of entries.
 func (m Manifest) Len() int { return len(m.entries) }
 

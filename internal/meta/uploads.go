@@ -263,23 +263,11 @@ func (s *Store) digestSet(ctx context.Context, user string, ds []core.Digest, re
 		return nil, err
 	}
 	err = s.readOne(ctx, func(q q) error {
-		rows, err := q.query(ctx, s.d.digestQuery(referable), user, list)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			d, err := core.ParseDigest(v)
-			if err != nil {
-				return err
-			}
+		found, err := queryDigests(ctx, q, s.d.digestQuery(referable), user, list)
+		for _, d := range found {
 			out[d] = true
 		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, err

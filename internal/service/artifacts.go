@@ -268,14 +268,7 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 // checked against its entry's size as it is stored, and again when the
 // manifest is logged once more.
 func (s *Service) missingOf(ctx context.Context, m core.Manifest) ([]core.Digest, error) {
-	var ds []core.Digest
-	seen := make(map[core.Digest]bool)
-	for _, e := range m.Entries() {
-		if e.Ref == "" && !seen[e.Digest] {
-			seen[e.Digest] = true
-			ds = append(ds, e.Digest)
-		}
-	}
+	ds := m.Blobs()
 	sizes := make([]int64, len(ds))
 	missing, err := s.missingBlobs(ctx, ds, sizes)
 	if err != nil {
