@@ -120,6 +120,7 @@ type Client struct {
 	entity   string
 	project  string
 	cacheDir string
+	url      string // the server's URL; "" for an embedded store
 	log      *slog.Logger
 	progress Progress
 	notify   func(msg string) // nil: silent
@@ -322,6 +323,7 @@ func (c *Client) openRemote(ctx context.Context, u, key, entity string) error {
 	if key == "" {
 		return core.Errorf(core.ErrUnauthenticated, "no API key for %s: set %s or run trove login", u, EnvAPIKey)
 	}
+	c.url = u
 	cl, err := client.New(u, client.Options{APIKey: key, Logger: c.log, Notify: c.notify})
 	if err != nil {
 		return err
@@ -361,6 +363,10 @@ func (c *Client) Entity() string { return c.entity }
 
 // Project returns the client's default project.
 func (c *Client) Project() string { return c.project }
+
+// Server returns the URL of the server c talks to, or "" when c works on an
+// embedded store.
+func (c *Client) Server() string { return c.url }
 
 // statCache opens the stat cache on first use; it returns nil (and the SDK
 // hashes everything) when the cache cannot be opened.

@@ -416,7 +416,6 @@ TROVE_URL and TROVE_API_KEY, when set, still win over the saved values.`,
 			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 				return core.Errorf(core.ErrInvalid, "login needs a server URL (http:// or https://), e.g. trove login http://127.0.0.1:8080")
 			}
-			u = config.Normalize(u)
 			k := firstNonEmpty(key, os.Getenv(trove.EnvAPIKey))
 			if k == "" {
 				var err error
@@ -424,34 +423,48 @@ TROVE_URL and TROVE_API_KEY, when set, still win over the saved values.`,
 					return err
 				}
 			}
-			c, err := client.New(u, client.Options{APIKey: k, Notify: g.notify})
+			u, user, path, err := saveLogin(ctx, g, u, k)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			me, err := c.WhoAmI(ctx)
-			if err != nil {
-				return err
-			}
-			path, err := config.DefaultPath()
-			if err != nil {
-				return err
-			}
-			cfg, err := config.Load(path)
-			if err != nil {
-				return err
-			}
-			cfg.URL = u
-			cfg.SetKey(u, k)
-			if err := config.Save(path, cfg); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stderr, "trove: logged in to %s as %s (saved in %s)\n", u, me.Name, path)
+			fmt.Fprintf(g.stderr, "trove: logged in to %s as %s (saved in %s)\n", u, user, path)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&key, "key", "", "the API key (prefer $TROVE_API_KEY or stdin: flags show up in ps)")
 	return cmd
+}
+
+// saveLogin checks key against the server at u and saves both in the
+// config file, as trove login does; it returns the normalized URL, the
+// user the key belongs to and the config file's path.
+func saveLogin(ctx context.Context, g *globals, u, key string) (url, user, path string, err error) {
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return "", "", "", core.Errorf(core.ErrInvalid, "login needs a server URL (http:// or https://), e.g. http://127.0.0.1:8080")
+	}
+	u = config.Normalize(u)
+	c, err := client.New(u, client.Options{APIKey: key, Notify: g.notify})
+	if err != nil {
+		return "", "", "", err
+	}
+	defer c.Close()
+	me, err := c.WhoAmI(ctx)
+	if err != nil {
+		return "", "", "", err
+	}
+	if path, err = config.DefaultPath(); err != nil {
+		return "", "", "", err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return "", "", "", err
+	}
+	cfg.URL = u
+	cfg.SetKey(u, key)
+	if err := config.Save(path, cfg); err != nil {
+		return "", "", "", err
+	}
+	return u, me.Name, path, nil
 }
 
 // readKey reads an API key from stdin, without echo on a terminal.
