@@ -39,7 +39,9 @@ var (
 )
 
 // troveBinary builds github.com/troveml/trove/cmd/trove once per test
-// process and returns the path of the binary.
+// process and returns the path of the binary. It is built as the platform
+// wheel's is (static, -trimpath), so build_wheel.py finds every package
+// compiled already and only links.
 func troveBinary(t testing.TB) string {
 	t.Helper()
 	troveOnce.Do(func() {
@@ -51,6 +53,7 @@ func troveBinary(t testing.TB) string {
 		buildDir = dir
 		path := filepath.Join(dir, "trove")
 		cmd := exec.Command("go", "build", "-trimpath", "-o", path, "github.com/troveml/trove/cmd/trove")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			troveErr = fmt.Errorf("go build ./cmd/trove: %v\n%s", err, out)
 			return
