@@ -2,6 +2,10 @@ import trove as wandb
 
 # artifacts-walkthrough.md, "Updating artifacts": set the description,
 # metadata and aliases of a version, then save().
+#
+# Trove manages `latest` itself (it is always on the newest version): the
+# sample's removal of it changes nothing, and the saved aliases are
+# ['latest', 'replaced'].
 
 api = wandb.Api()
 artifact = api.artifact('bike-dataset:latest')
