@@ -417,11 +417,6 @@ def init(
     finished, or marked failed if an uncaught exception ended the program.
     """
     prev = _current
-    if prev is not None and prev._active:
-        try:
-            prev.finish()
-        except errors.HelperDied:
-            pass
     cfg = _config_dict(config)
     client = _helper.client_spec()
     d = _helper.call(
@@ -445,6 +440,13 @@ def init(
     with _mu:
         _active.append(r)
     _set_current(r)
+    # The previous run ends once the new one has started: a failed init
+    # changes nothing.
+    if prev is not None and prev._active:
+        try:
+            prev.finish()
+        except errors.HelperDied:
+            pass
     return r
 
 
