@@ -267,13 +267,13 @@ func runExamples(t *testing.T, st exampleStore) {
 	}
 }
 
-// runScript runs python3 script in dir with env and returns its stdout; a
+// runScript runs python3 script with args in dir with env and returns its stdout; a
 // failure ends the test with its output.
-func runScript(t *testing.T, script, dir string, env []string) string {
+func runScript(t *testing.T, script, dir string, env []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python3(t), script)
+	cmd := exec.CommandContext(ctx, python3(t), append([]string{script}, args...)...)
 	cmd.Dir, cmd.Env = dir, env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
