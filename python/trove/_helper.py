@@ -325,14 +325,18 @@ class _Helper:
             t.join(1)
 
     def _after_fork(self) -> None:
-        # Close this process's copies of the parent's pipes without flushing
-        # or waiting: the parent still uses them.
+        # This process's copies of the parent's pipes: closing them here does
+        # not affect the parent (the stdin buffer is empty: every request is
+        # flushed while the lock is held).
         for f in (self.stdin, self.stdout):
             if f is not None:
                 try:
-                    os.close(f.fileno())
+                    f.close()
                 except (OSError, ValueError):
                     pass
+        if self.proc is not None:
+            # Not this process's child: never wait for it, nor warn about it.
+            self.proc.returncode = 0
         self.proc = self.stdin = self.stdout = None
         self.generation += 1
         self.owner = os.getpid()

@@ -115,13 +115,12 @@ class Api:
         (no version means ``latest``).
 
         Raises:
-            trove.errors.NotFound: no such artifact or version (or it is of
-                another ``type``).
+            trove.errors.NotFound: no such artifact or version.
+            trove.errors.Invalid: ``type`` is given and the artifact is of
+                another type.
         """
         c = self._client()
         v = _helper.call("artifact", {"ref": name, "type": type}, client=c)
-        if type and v.get("type") != type:
-            raise errors.NotFound(f"artifact {v.get('ref')} is of type {v.get('type')!r}, not {type!r}")
         return Artifact._from_version(v, c)
 
     def artifact_versions(self, type_name: Optional[str], name: str, per_page: Optional[int] = None) -> List[Artifact]:

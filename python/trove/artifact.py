@@ -536,6 +536,8 @@ class Artifact:
         entries, name, type, description and metadata. Add or remove entries
         and log it to make a new version."""
         v = self._logged()
+        if self._deleted:
+            raise errors.NotFound(f"artifact version {self.qualified_name} was deleted")
         d = Artifact(self._name, self._type, description=self.description, metadata=json.loads(json.dumps(self._metadata)))
         d._base = str(v.get("ref"))
         d._client = self._client
