@@ -37,6 +37,9 @@ done
 [[ $pause =~ ^[0-9]+([.][0-9]+)?$ ]] || die "BENCH_PAUSE must be a number of seconds, got '$pause'"
 command -v "$python" >/dev/null || die "no $python on PATH (set BENCH_PYTHON)"
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))' || die "$python is older than 3.9"
+# The interpreter itself, not a wrapper such as a pyenv shim (a bash script
+# that takes longer to start than the interpreter).
+python=$("$python" -c 'import sys; print(sys.executable)')
 
 mkdir -p -- "$base_dir"
 work=$(mktemp -d "$base_dir/python.XXXXXX")
@@ -95,7 +98,7 @@ table=$work/table.md
 rc=0
 "$python" "$bench_src/python_bench.py" driver --bin "$bin/trove" --work "$work" \
 	--big "$work/big" --many "$work/many" --big-desc "$big_desc" --many-desc "$many_desc" \
-	--reps "$reps" --pause "$pause" --python "$(command -v "$python")" --pythonpath "$repo/python" \
+	--reps "$reps" --pause "$pause" --python "$python" --pythonpath "$repo/python" \
 	"${strict[@]}" >"$table" || rc=$?
 ((rc == 0 || rc == 1)) || exit "$rc"
 current_log=""
