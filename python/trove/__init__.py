@@ -69,7 +69,12 @@ def login(key: Optional[str] = None, host: Optional[str] = None, relogin: Option
 
     Returns True. Raises :class:`trove.errors.Unauthenticated` for a bad key.
     """
+    import os
+
     from . import _helper
 
-    _helper.call("login", {"key": key, "host": host})
+    _helper.call(
+        "login",
+        {"key": key or os.environ.get("TROVE_API_KEY") or None, "host": host or os.environ.get("TROVE_URL") or None},
+    )
     return True

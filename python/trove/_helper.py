@@ -162,9 +162,14 @@ class _Helper:
 
     def _start(self, op: str) -> None:
         binary = find_binary()
+        # The store settings reach the helper in each request's client
+        # object, read from os.environ at call time; the helper must not fall
+        # back to the values this process had when it started it.
+        env = {k: v for k, v in os.environ.items() if k not in _CLIENT_ENV.values()}
         try:
             proc = subprocess.Popen(
                 [binary, "helper"],
+                env=env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,
@@ -226,6 +231,8 @@ class _Helper:
                 except OSError:
                     pass
         self.proc = self.stdin = self.stdout = None
+        # Runs of the helper that is gone are lost.
+        self.generation += 1
 
     def _kill(self) -> None:
         if self.proc is not None:
