@@ -161,11 +161,16 @@ func TestExamplesListed(t *testing.T) {
 	}
 }
 
-// exampleStore is where TestExamples runs the scripts.
+// exampleStore is where and how runExamples runs the scripts.
 type exampleStore struct {
 	env    []string // TROVE_URL and, for a server, TROVE_API_KEY
 	entity string   // of the mnist chain: TROVE_ENTITY ("" = the key's user, on a server)
 	user   string   // the user of the API key, on a server
+	// python and base, when set, are the interpreter and the environment
+	// (before env) to run the scripts with, e.g. those of a virtual
+	// environment the wheel is installed in; default python3(t) and pyEnv(t).
+	python string
+	base   []string
 }
 
 // TestExamples runs every script of examples/ in order, on a fresh embedded
@@ -187,9 +192,18 @@ func TestExamples(t *testing.T) {
 	})
 }
 
+// runExamples runs the scripts of examples/ in order in one work directory
+// and checks their output, what they leave in the store and the lineage of
+// the mnist chain.
 func runExamples(t *testing.T, st exampleStore) {
 	work := t.TempDir()
-	env := pyEnv(t, st.env...)
+	if st.python == "" {
+		st.python = python3(t)
+	}
+	if st.base == nil {
+		st.base = pyEnv(t)
+	}
+	env := append(slices.Clone(st.base), st.env...)
 	mnistEnv := append(slices.Clone(env), "TROVE_PROJECT=mnist")
 	if st.entity != "" {
 		mnistEnv = append(mnistEnv, "TROVE_ENTITY="+st.entity)
@@ -203,7 +217,7 @@ func runExamples(t *testing.T, st exampleStore) {
 		if ex.mnist {
 			e = mnistEnv
 		}
-		stdout := runScript(t, filepath.Join(dir, ex.script), work, e)
+		stdout := runScript(t, st.python, filepath.Join(dir, ex.script), work, e)
 		lines := strings.Split(stdout, "\n")
 		for _, w := range ex.want {
 			re := regexp.MustCompile(w)
@@ -267,13 +281,13 @@ func runExamples(t *testing.T, st exampleStore) {
 	}
 }
 
-// runScript runs python3 script with args in dir with env and returns its stdout; a
-// failure ends the test with its output.
-func runScript(t *testing.T, script, dir string, env []string, args ...string) string {
+// runScript runs the interpreter python on script with args, in dir with
+// env, and returns its stdout; a failure ends the test with its output.
+func runScript(t *testing.T, python, script, dir string, env []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python3(t), append([]string{script}, args...)...)
+	cmd := exec.CommandContext(ctx, python, append([]string{script}, args...)...)
 	cmd.Dir, cmd.Env = dir, env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -226,7 +226,7 @@ func pythonOut(t *testing.T, env []string, dir, code string, args ...string) []b
 	if err := os.WriteFile(script, []byte(code), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return []byte(lastLine([]byte(runScript(t, script, dir, env, args...))))
+	return []byte(lastLine([]byte(runScript(t, python3(t), script, dir, env, args...))))
 }
 
 func lastLine(b []byte) string {
