@@ -191,6 +191,10 @@ class Api:
         proj = parts[-2] if len(parts) >= 2 else ""
         c = self._client(entity=ent, project=proj)
         d = _helper.call("run_info", {"id": rid}, client=c)
+        # Run ids are unique in the whole store, so the lookup finds a run
+        # of another project too: the path asked for this one.
+        if (proj and d.get("project") != proj) or (ent and d.get("entity") != ent):
+            raise errors.NotFound(f"run {path} not found (run {rid} is in {d.get('entity')}/{d.get('project')})")
         return Run._from_dict(d, c)
 
     def runs(self, path: Optional[str] = None, filters: Optional[Dict[str, Any]] = None, per_page: int = 50) -> List[Run]:
