@@ -227,6 +227,25 @@ class LogAndUseTest(TroveTestCase):
         self.assertEqual(v1.version, "v1")
         self.assertEqual([e.path for e in v1.files()], ["keep.txt", "new.txt"])
         self.assertEqual([e.path for e in v0.files()], ["drop/a.txt", "drop/b.txt", "keep.txt"])
+        # Removing what is not there is refused, and logs nothing.
+        bad = v1.new_draft()
+        bad.remove("nothing-here")
+        with trove.init() as run:
+            with self.assertRaises(errors.NotFound):
+                run.log_artifact(bad)
+        self.assertEqual(len(self.versions("drafty")), 2)
+
+    def test_remove_from_new_artifact(self) -> None:
+        self.write("a.txt", "a")
+        d = self.tree({"cat.png": "c", "dog.png": "d"}, root="imgs")
+        with trove.init() as run:
+            a = trove.Artifact("removed", "dataset")
+            a.add_file("a.txt")
+            a.add_dir(d, name="imgs")
+            a.remove("a.txt")
+            a.remove("imgs/cat.png")
+            run.log_artifact(a)
+        self.assertEqual([e.path for e in a.files()], ["imgs/dog.png"])
 
     def test_ttl(self) -> None:
         with trove.init() as run:

@@ -392,7 +392,11 @@ def call(op: str, args: Optional[Dict[str, Any]] = None, *, client: Optional[Dic
         trove.errors.BinaryNotFound: there is no binary to start.
     """
     a: Dict[str, Any] = dict(args or {})
-    a.setdefault("cwd", os.getcwd())
+    if "cwd" not in a:
+        try:
+            a["cwd"] = os.getcwd()
+        except OSError:
+            pass  # the working directory was removed: ops that need it say so
     if client is not None:
         a["client"] = client
     with _helper.lock:

@@ -347,6 +347,15 @@ _current: Optional[Run] = None
 _active: List[Run] = []
 
 
+def _reinit_after_fork() -> None:
+    global _mu
+    _mu = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)
+
+
 def current() -> Optional[Run]:
     """The current run (``trove.run``), or None."""
     return _current
@@ -408,7 +417,8 @@ def init(
             saved with the run and readable as ``run.config``.
         group: groups runs, for example the parallel writers of one
             distributed artifact.
-        notes: a longer description of the run.
+        notes: a longer description of the run (kept on the returned Run;
+            the store does not record notes).
         tags: labels for the run.
 
     Where runs are stored follows ``TROVE_URL`` / ``TROVE_API_KEY`` (or a
