@@ -45,7 +45,7 @@ __all__ = ["Artifact", "Entry", "Reference"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def parse_time(s: Optional[str]) -> Optional[_dt.datetime]:
@@ -202,12 +202,15 @@ class Artifact:
         metadata: Optional[Dict[str, Any]] = None,
         incremental: bool = False,
     ) -> None:
-        if not isinstance(name, str) or not _NAME_RE.match(name):
+        if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
             raise errors.Invalid(
                 f"artifact name {name!r} is not valid: use 1 to 128 letters, digits, '_', '-' or '.'"
             )
         if not isinstance(type, str) or not type:
             raise errors.Invalid("artifact type is empty: give one, such as 'dataset' or 'model'")
+        self._setup(name, type, description, metadata)
+
+    def _setup(self, name: str, type: str, description: Optional[str], metadata: Optional[Dict[str, Any]]) -> None:
         self._name = name
         self._type = type
         self.description: Optional[str] = description
@@ -231,7 +234,7 @@ class Artifact:
     @classmethod
     def _from_version(cls, v: Dict[str, Any], client: Dict[str, str]) -> "Artifact":
         a = cls.__new__(cls)
-        Artifact.__init__(a, v.get("name") or "x", v.get("type") or "x")
+        a._setup(str(v.get("name", "")), str(v.get("type", "")), None, None)
         a._fill(v, client)
         return a
 
