@@ -92,6 +92,10 @@ class InitTest(TroveTestCase):
         self.assertEqual(run.state, "failed")
         self.assertEqual(trove.Api().run(run.id).state, "failed")
         self.assertIsNone(trove.run)
+        with self.assertRaises(KeyboardInterrupt):
+            with trove.init() as interrupted:
+                raise KeyboardInterrupt
+        self.assertEqual(trove.Api().run(interrupted.id).state, "failed")
         with trove.init() as ok:
             pass
         self.assertEqual(trove.Api().run(ok.id).state, "finished")
@@ -150,15 +154,22 @@ class ExitTest(TroveTestCase):
         self.assertEqual((state, rc), ("finished", 4))
 
     def test_context_manager_in_script(self) -> None:
-        state, rc, err = self._run(
+        code = textwrap.dedent(
             """
+            import trove
+            outer = trove.init(job_type='outer')
             with trove.init(job_type='inner') as inner:
-                print(inner.id, flush=True)
+                print(outer.id, inner.id, flush=True)
                 raise KeyError('inside')
             """
         )
-        self.assertEqual(rc, 1)
-        self.assertIn("KeyError", err)
+        p = run_python(code)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("KeyError", p.stderr)
+        outer, inner = p.stdout.split()
+        # The second init finished the first; the exception failed the second.
+        self.assertEqual(trove.Api().run(outer).state, "finished")
+        self.assertEqual(trove.Api().run(inner).state, "failed")
 
 
 def _writer(group: str, project: str, i: int, q: "multiprocessing.Queue[str]") -> None:
