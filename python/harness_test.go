@@ -1,17 +1,14 @@
 package python_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -255,62 +252,16 @@ func TestWheel(t *testing.T) {
 		t.Fatalf("trove artifact info of what Python logged and used:\n%s", out)
 	}
 
-	// The examples, from the installed wheel: in one empty directory and a
-	// fresh store, in the order of examples/README.md.
-	work := filepath.Join(dir, "examples")
-	os.Mkdir(work, 0o755)
-	env = venvEnv(t, bin, "TROVE_URL="+filepath.Join(dir, "examples-store"))
-	scripts := exampleOrder(t)
-	examples := time.Now()
-	for _, s := range scripts {
-		abs, _ := filepath.Abs(filepath.Join("examples", s))
-		begin := time.Now()
-		out, err := runIn(t, work, env, 5*time.Minute, filepath.Join(bin, "python"), abs)
-		if err != nil {
-			t.Fatalf("examples/%s with the installed wheel: %v\n%s", s, err, out)
-		}
-		t.Logf("examples/%s: %v", s, time.Since(begin).Round(time.Millisecond))
-	}
-	t.Logf("%d examples in %v; TestWheel %v", len(scripts), time.Since(examples).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-}
-
-// exampleOrder returns the scripts of examples/ in the order of the table
-// in examples/README.md ("| `name.py` | …"), then any the table leaves out,
-// sorted; all sorted when there is no README.
-func exampleOrder(t *testing.T) []string {
-	t.Helper()
-	all, err := filepath.Glob(filepath.Join("examples", "*.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	left := map[string]bool{}
-	for _, p := range all {
-		left[filepath.Base(p)] = true
-	}
-	var order []string
-	if f, err := os.Open(filepath.Join("examples", "README.md")); err == nil {
-		defer f.Close()
-		row := regexp.MustCompile("^\\|\\s*`([A-Za-z0-9_]+\\.py)`\\s*\\|")
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if m := row.FindStringSubmatch(sc.Text()); m != nil && left[m[1]] {
-				order = append(order, m[1])
-				delete(left, m[1])
-			}
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	var rest []string
-	for s := range left {
-		rest = append(rest, s)
-	}
-	sort.Strings(rest)
-	order = append(order, rest...)
-	if len(order) == 0 {
-		t.Fatal("no examples/*.py")
-	}
-	return order
+	// The examples, from the installed wheel, checked as TestExamples checks
+	// them (examples_test.go).
+	exStart := time.Now()
+	runExamples(t, exampleStore{
+		env:    []string{"TROVE_URL=" + filepath.Join(dir, "examples-store")},
+		entity: "tester",
+		python: filepath.Join(bin, "python"),
+		base:   venvEnv(t, bin),
+	})
+	t.Logf("%d examples in %v; TestWheel %v", len(examples), time.Since(exStart).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
 // lookPathIn is exec.LookPath over path instead of $PATH.
