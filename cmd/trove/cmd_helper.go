@@ -99,6 +99,7 @@ func (h *helper) serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	defer stop()
 	type job struct {
 		req    helperRequest
+		args   helperArgs
 		err    error // the request could not be read: answer this
 		ctx    context.Context
 		cancel context.CancelFunc
@@ -115,7 +116,7 @@ func (h *helper) serve(ctx context.Context, in io.Reader, out io.Writer) error {
 		for j := range jobs {
 			res, err := any(nil), j.err
 			if err == nil {
-				res, err = h.do(j.ctx, j.req)
+				res, err = h.do(j.ctx, j.req, j.args)
 			}
 			j.cancel()
 			jobsMu.Lock()
@@ -130,11 +131,7 @@ func (h *helper) serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			var req helperRequest
-			var bad error
-			if jerr := json.Unmarshal(line, &req); jerr != nil {
-				bad = core.Errorf(core.ErrInvalid, "helper: malformed request: %v", jerr)
-			}
+			req, args, bad := parseRequest(line)
 			if bad == nil && req.Op == "cancel" {
 				var a struct {
 					ID int64 `json:"id"`
@@ -152,7 +149,7 @@ func (h *helper) serve(ctx context.Context, in io.Reader, out io.Writer) error {
 				pending[req.ID] = cancel
 				jobsMu.Unlock()
 				select {
-				case jobs <- job{req, bad, jctx, cancel}:
+				case jobs <- job{req, args, bad, jctx, cancel}:
 				case <-ctx.Done():
 					cancel()
 				}
@@ -317,19 +314,33 @@ type artifactOp struct {
 	MaxObjects *int   `json:"max_objects"`
 }
 
-// do runs one request.
-func (h *helper) do(ctx context.Context, req helperRequest) (any, error) {
+// parseRequest reads one line of input: a request and its arguments.
+// Unknown fields are refused, so a misspelt argument is an error rather
+// than a default.
+func parseRequest(line []byte) (helperRequest, helperArgs, error) {
+	var req helperRequest
 	var a helperArgs
+	if err := json.Unmarshal(line, &req); err != nil {
+		return req, a, core.Errorf(core.ErrInvalid, "helper: malformed request: %v", err)
+	}
+	if req.Op == "cancel" {
+		return req, a, nil // its own arguments: {"id": N}
+	}
 	if len(req.Args) > 0 && string(req.Args) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(req.Args))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&a); err != nil {
-			return nil, core.Errorf(core.ErrInvalid, "%s: bad arguments: %v", req.Op, err)
+			return req, a, core.Errorf(core.ErrInvalid, "%s: bad arguments: %v", req.Op, err)
 		}
 	}
 	if a.Cwd != "" && !filepath.IsAbs(a.Cwd) {
-		return nil, core.Errorf(core.ErrInvalid, "%s: cwd %q is not absolute", req.Op, a.Cwd)
+		return req, a, core.Errorf(core.ErrInvalid, "%s: cwd %q is not absolute", req.Op, a.Cwd)
 	}
+	return req, a, nil
+}
+
+// do runs one request.
+func (h *helper) do(ctx context.Context, req helperRequest, a helperArgs) (any, error) {
 	switch req.Op {
 	case "ping":
 		return map[string]any{"version": version, "protocol": helperProtocol}, nil

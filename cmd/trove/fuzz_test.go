@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,4 +68,36 @@ func TestParseUseAndLog(t *testing.T) {
 			t.Errorf("parseLog(%q) accepted", bad)
 		}
 	}
+}
+
+// FuzzHelperRequest feeds trove helper's request parser arbitrary lines:
+// it never panics, and a line it accepts names its op and decodes again
+// to the same request.
+func FuzzHelperRequest(f *testing.F) {
+	f.Add([]byte(`{"id":1,"op":"ping"}`))
+	f.Add([]byte(`{"id":2,"op":"log_artifact","args":{"run":"abc","artifact":{"name":"a","type":"t","ops":[{"op":"file","path":"/x","name":"y"}]},"aliases":["best"]}}`))
+	f.Add([]byte(`{"id":3,"op":"save","args":{"client":{"url":"/d"},"ref":"a:v0","ttl":null,"metadata":{"k":1}}}`))
+	f.Add([]byte(`{"id":4,"op":"cancel","args":{"id":2}}`))
+	f.Add([]byte(`{"id":5,"op":"download","args":{"cwd":"rel","ref":"a"}}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		req, args, err := parseRequest(line)
+		if err != nil {
+			if core.Code(err) != "invalid" {
+				t.Fatalf("parseRequest(%q): error of kind %s, want invalid: %v", line, core.Code(err), err)
+			}
+			return
+		}
+		if args.Cwd != "" && !filepath.IsAbs(args.Cwd) {
+			t.Fatalf("parseRequest(%q) accepted a relative cwd %q", line, args.Cwd)
+		}
+		b, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req2, _, err := parseRequest(b)
+		if err != nil || req2.ID != req.ID || req2.Op != req.Op {
+			t.Fatalf("re-encoded request %s parsed as %+v, %v; want %+v", b, req2, err, req)
+		}
+	})
 }
