@@ -185,8 +185,10 @@ func (v *Version) TTL() time.Duration {
 // Save refuses a negative d or one over 100 years with ErrInvalid.
 func (v *Version) SetTTL(d time.Duration) { v.ttl = &d }
 
-// Delete deletes the version. A version with aliases is kept unless
-// deleteAliases is true, which removes them with it.
+// Delete deletes the version. A version with aliases, latest included, is
+// kept (ErrConflict, naming them and what deleting them would do) unless
+// deleteAliases is true, which removes them with it; latest then moves to
+// the highest remaining version, or goes if none remains.
 func (v *Version) Delete(ctx context.Context, deleteAliases bool) error {
 	if err := v.c.api.DeleteArtifact(ctx, v.ref(), deleteAliases); err != nil {
 		return err

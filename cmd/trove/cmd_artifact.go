@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -598,7 +599,8 @@ func newDeleteCmd(g *globals, sc *scope) *cobra.Command {
 		Use:   "delete REF [--delete-aliases]",
 		Short: "Delete a version",
 		Long: `Delete a version. A version with aliases (including latest) is kept unless
---delete-aliases is given; latest then moves to the highest remaining version.
+--delete-aliases is given, which removes them with it; latest then moves to
+the highest remaining version (or goes, if none remains).
 Its files are freed once no live version uses them.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -610,6 +612,11 @@ Its files are freed once no live version uses them.`,
 				}
 				name := v.FullName()
 				if err := v.Delete(ctx, deleteAliases); err != nil {
+					// The store says what deleting with the aliases does;
+					// here is how to ask for it.
+					if errors.Is(err, trove.ErrConflict) && !deleteAliases && len(v.Aliases) > 0 {
+						return fmt.Errorf("%w (trove artifact delete --delete-aliases)", err)
+					}
 					return err
 				}
 				_, err = fmt.Fprintf(g.stdout, "deleted %s\n", name)

@@ -70,13 +70,28 @@ func testWalkthrough(t *testing.T, e *env) {
 		t.Fatalf("get --root: %q in %s", got, custom)
 	}
 
-	// Delete is refused while aliased, allowed with --delete-aliases; v0 has none.
-	e.fails("alias", "artifact", "delete", "bike-dataset:v1")
+	// Delete is refused while aliased, allowed with --delete-aliases; v0 has
+	// none. The refusal names the aliases, says what deleting them does
+	// (latest cannot be removed by hand: it moves) and how to ask for it.
+	e.fails("tester/walkthrough/bike-dataset:v1 has aliases best, latest: deleting it with its aliases removes best and moves latest to v0 (trove artifact delete --delete-aliases)",
+		"artifact", "delete", "bike-dataset:v1")
 	e.ok("artifact", "info", "bike-dataset:v1")
 	e.ok("artifact", "delete", "bike-dataset:v0")
 	e.fails("not found", "artifact", "info", "bike-dataset:v0")
+	e.fails("bike-dataset:v1 has aliases best, latest: deleting it with its aliases removes them: no version of bike-dataset remains (trove artifact delete --delete-aliases)",
+		"artifact", "delete", "bike-dataset:v1")
+	if got := jsonOf[[]map[string]any](t, e.ok("artifact", "ls", "--json")); len(got) != 1 || got[0]["name"] != "bike-dataset" {
+		t.Fatalf("artifact ls before deleting the last version = %v", got)
+	}
 	e.ok("artifact", "delete", "bike-dataset:v1", "--delete-aliases")
 	e.fails("not found", "artifact", "info", "bike-dataset:latest")
+	// An artifact whose versions are all deleted is not listed.
+	if got := jsonOf[[]map[string]any](t, e.ok("artifact", "ls", "--json")); len(got) != 0 {
+		t.Fatalf("artifact ls after deleting every version = %v, want []", got)
+	}
+	if got := e.ok("artifact", "ls").stdout; strings.Contains(got, "bike-dataset") {
+		t.Fatalf("artifact ls after deleting every version lists it:\n%s", got)
+	}
 }
 
 func anyStrings(v any) []string {
