@@ -242,12 +242,42 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 		if err := r.Finish(ctx); err != nil {
 			return err
 		}
+		if v.Deduplicated() {
+			fmt.Fprintln(g.stderr, dedupNotice(v, o.desc, md))
+		}
 		if o.json {
 			return writeJSON(g.stdout, toVersionJSON(v))
 		}
 		_, err = fmt.Fprintln(g.stdout, v.FullName())
 		return err
 	})
+}
+
+// dedupNotice tells that a put landed on v, an existing version with the
+// same content, and — the put's description or metadata differing from
+// v's — that they were not applied, since a logged version is not changed
+// by logging it again.
+func dedupNotice(v *trove.Version, desc string, md map[string]any) string {
+	var dropped []string
+	if desc != "" && desc != v.Description {
+		dropped = append(dropped, "description")
+	}
+	if md != nil {
+		a, _ := json.Marshal(md)
+		b, _ := json.Marshal(v.Metadata)
+		if string(a) != string(b) {
+			dropped = append(dropped, "metadata")
+		}
+	}
+	msg := fmt.Sprintf("trove: content unchanged: %s:%s kept", v.Name, v.Label())
+	if len(dropped) == 0 {
+		return msg
+	}
+	verb := "was"
+	if len(dropped) > 1 {
+		verb = "were"
+	}
+	return fmt.Sprintf("%s; its %s %s not changed (use trove artifact update)", msg, strings.Join(dropped, " and "), verb)
 }
 
 // artifactFromPath starts an artifact holding a file (stored under its base

@@ -23,8 +23,29 @@ func testWalkthrough(t *testing.T, e *env) {
 	if got := r.lastLine(); got != "tester/walkthrough/bike-dataset:v0" {
 		t.Fatalf("first put printed %q", got)
 	}
-	if got := e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset").lastLine(); got != "tester/walkthrough/bike-dataset:v0" {
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset")
+	if got := r.lastLine(); got != "tester/walkthrough/bike-dataset:v0" {
 		t.Fatalf("unchanged put printed %q, want v0 again", got)
+	}
+	if want := "trove: content unchanged: bike-dataset:v0 kept\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	// Metadata and description given with unchanged content are not
+	// applied, and the notice says so; the same ones are not reported.
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset", "-m", `{"rows": 3}`)
+	if want := "trove: content unchanged: bike-dataset:v0 kept; its metadata was not changed (use trove artifact update)\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put with -m: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset", "-d", "second cut", "-m", `{"rows": 3}`)
+	if want := "its description and metadata were not changed (use trove artifact update)\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put with -d -m: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset", "-d", "first cut", "-m", `{"rows": 2}`)
+	if want := "trove: content unchanged: bike-dataset:v0 kept\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put with the same -d -m: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	if info := jsonOf[map[string]any](t, e.ok("artifact", "info", "bike-dataset:v0", "--json")); info["description"] != "first cut" || info["metadata"].(map[string]any)["rows"] != float64(2) {
+		t.Errorf("v0 after unchanged puts: %v %v", info["description"], info["metadata"])
 	}
 	e.write("data/bicycle-data.h5", "wheels: 3\n")
 	if got := e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset").lastLine(); got != "tester/walkthrough/bike-dataset:v1" {
