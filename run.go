@@ -135,12 +135,16 @@ func (r *Run) startHeartbeat() {
 // landed on: a new version when the content is new, else the existing
 // version with that content (§2.1). The run's project holds the artifact.
 // "latest" moves to a new version; aliases move to the returned version.
+// When the content was already there, the returned version's Deduplicated
+// is true and a's description and metadata were not applied to it.
 func (r *Run) LogArtifact(ctx context.Context, a *Artifact, aliases ...string) (*Version, error) {
-	v, err := r.c.logArtifact(ctx, a, r.Entity, r.Project, r.ID, aliases)
+	v, created, err := r.c.logArtifact(ctx, a, r.Entity, r.Project, r.ID, aliases)
 	if err != nil {
 		return nil, err
 	}
-	return r.c.newVersion(v), nil
+	out := r.c.newVersion(v)
+	out.deduplicated = !created
+	return out, nil
 }
 
 // UseArtifact records an artifact as an input of the run and returns its
@@ -160,7 +164,7 @@ func (r *Run) UseArtifact(ctx context.Context, artifact any, aliases ...string) 
 		}
 		ref = q.WithDefaults(r.Entity, r.Project)
 	case *Artifact:
-		v, err := r.c.logArtifact(ctx, a, r.Entity, r.Project, "", aliases)
+		v, _, err := r.c.logArtifact(ctx, a, r.Entity, r.Project, "", aliases)
 		if err != nil {
 			return nil, err
 		}

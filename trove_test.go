@@ -508,3 +508,45 @@ func TestDamagedStatCache(t *testing.T) {
 		t.Fatal("the damaged stat cache was not replaced")
 	}
 }
+
+// TestLogDeduplicated: a log whose content is already a version lands on it
+// and says so, its description and metadata not applied; a log that makes
+// a version, and a version looked up, are not deduplicated.
+func TestLogDeduplicated(t *testing.T) {
+	ctx := t.Context()
+	c, work := testClient(t)
+	r := startRun(t, c)
+	data := write(t, filepath.Join(work, "d.txt"), "same")
+	log := func(desc string, md map[string]any) *Version {
+		t.Helper()
+		a := NewArtifact("d", "dataset")
+		if err := a.AddFile(data); err != nil {
+			t.Fatal(err)
+		}
+		a.Description, a.Metadata = desc, md
+		v, err := r.LogArtifact(ctx, a, "best")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v0 := log("first", map[string]any{"rows": 1})
+	if v0.Deduplicated() || v0.Label() != "v0" {
+		t.Fatalf("first log: %s deduplicated %v, want a new v0", v0.Label(), v0.Deduplicated())
+	}
+	again := log("second", map[string]any{"rows": 2})
+	if !again.Deduplicated() || again.Label() != "v0" {
+		t.Fatalf("unchanged log: %s deduplicated %v, want v0 deduplicated", again.Label(), again.Deduplicated())
+	}
+	if again.Description != "first" || again.Metadata["rows"] != float64(1) {
+		t.Errorf("deduplicated v0 = %q %v, want its own description and metadata", again.Description, again.Metadata)
+	}
+	got, err := c.Artifact(ctx, "d:v0")
+	if err != nil || got.Deduplicated() {
+		t.Errorf("looked-up version: deduplicated %v, %v; want false", got.Deduplicated(), err)
+	}
+	write(t, data, "changed")
+	if v1 := log("", nil); v1.Deduplicated() || v1.Label() != "v1" {
+		t.Errorf("changed log: %s deduplicated %v, want a new v1", v1.Label(), v1.Deduplicated())
+	}
+}

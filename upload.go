@@ -29,18 +29,19 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return
 const uploadParallelism = 4
 
 // logArtifact builds a's manifest, stores its missing blobs and commits the
-// version. runID may be "" (no logging run).
-func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, runID string, aliases []string) (core.Version, error) {
+// version. runID may be "" (no logging run). created is false when the
+// content deduplicated to an existing version (§2.1).
+func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, runID string, aliases []string) (v core.Version, created bool, err error) {
 	if err := a.validate(); err != nil {
-		return core.Version{}, err
+		return core.Version{}, false, err
 	}
 	if err := a.checkEmpty(nil); err != nil {
-		return core.Version{}, err
+		return core.Version{}, false, err
 	}
 	for _, al := range aliases {
 		if al != core.LatestAlias {
 			if err := core.ValidateAlias(al); err != nil {
-				return core.Version{}, err
+				return core.Version{}, false, err
 			}
 		}
 	}
@@ -48,16 +49,16 @@ func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, 
 	if a.Metadata != nil {
 		b, err := json.Marshal(a.Metadata)
 		if err != nil {
-			return core.Version{}, core.Errorf(core.ErrInvalid, "artifact metadata: %w", err)
+			return core.Version{}, false, core.Errorf(core.ErrInvalid, "artifact metadata: %w", err)
 		}
 		md = b
 	}
 	m, err := c.buildManifest(ctx, a)
 	if err != nil {
-		return core.Version{}, err
+		return core.Version{}, false, err
 	}
 	if err := a.checkEmpty(&m); err != nil { // a draft with everything removed
-		return core.Version{}, err
+		return core.Version{}, false, err
 	}
 	req := service.LogRequest{
 		Entity: entity, Project: project, Name: a.Name, Type: a.Type,
@@ -73,23 +74,23 @@ func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, 
 	var res service.LogResult
 	for attempt := 0; ; attempt++ {
 		if res, err = c.api.LogArtifact(ctx, req); err != nil {
-			return core.Version{}, err
+			return core.Version{}, false, err
 		}
 		if len(res.Missing) == 0 {
 			break
 		}
 		if attempt == maxUploadRounds {
-			return core.Version{}, core.Errorf(core.ErrUnavailable, "log %s: %d blobs still missing after %d uploads", a.Name, len(res.Missing), attempt)
+			return core.Version{}, false, core.Errorf(core.ErrUnavailable, "log %s: %d blobs still missing after %d uploads", a.Name, len(res.Missing), attempt)
 		}
 		if err := c.upload(ctx, a, m, res.Missing); err != nil {
-			return core.Version{}, err
+			return core.Version{}, false, err
 		}
 	}
 	if a.manifest == nil {
 		a.manifest = &m
 		a.removeTemp()
 	}
-	return res.Version, nil
+	return res.Version, res.Created, nil
 }
 
 // buildManifest hashes a's files in place — in parallel, skipping files the

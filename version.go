@@ -36,10 +36,20 @@ type Version struct {
 	// nil when it never does; see TTL and SetTTL.
 	ExpiresAt *time.Time
 
-	c    *Client
-	orig core.Version
-	ttl  *time.Duration // set by SetTTL, saved by Save
+	c            *Client
+	orig         core.Version
+	ttl          *time.Duration // set by SetTTL, saved by Save
+	deduplicated bool           // see Deduplicated
 }
+
+// Deduplicated reports whether the log that returned v (Run.LogArtifact)
+// landed on an existing version because its content was already there: no
+// new version was made, and the logged artifact's description and metadata
+// were not applied (the version keeps its own; set them with Save). The
+// aliases given to the log did move to v, and its time-to-live, if set,
+// applies. False for a version that log created, and for versions returned
+// by any other call.
+func (v *Version) Deduplicated() bool { return v.deduplicated }
 
 func (c *Client) newVersion(v core.Version) *Version {
 	out := &Version{
@@ -185,8 +195,10 @@ func (v *Version) TTL() time.Duration {
 // Save refuses a negative d or one over 100 years with ErrInvalid.
 func (v *Version) SetTTL(d time.Duration) { v.ttl = &d }
 
-// Delete deletes the version. A version with aliases is kept unless
-// deleteAliases is true, which removes them with it.
+// Delete deletes the version. A version with aliases, latest included, is
+// kept (ErrConflict, naming them and what deleting them would do) unless
+// deleteAliases is true, which removes them with it; latest then moves to
+// the highest remaining version, or goes if none remains.
 func (v *Version) Delete(ctx context.Context, deleteAliases bool) error {
 	if err := v.c.api.DeleteArtifact(ctx, v.ref(), deleteAliases); err != nil {
 		return err

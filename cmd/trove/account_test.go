@@ -553,6 +553,12 @@ func TestAccountVisibility(t *testing.T) {
 	for _, args := range append(reads("alice/demo/ds"), readOnly...) {
 		carol.fails("not found", args...)
 	}
+
+	// A project that does not exist is not found, even for its entity's
+	// owner, and is not created by the attempt.
+	alice.fails("project alice/demoo not found", "project", "visibility", "demoo", "public")
+	alice.fails("project alice/demoo not found", "project", "visibility", "demoo", "public")
+	alice.fails("project alice/nothing not found", "project", "visibility", "alice/nothing", "private")
 }
 
 // TestLogin: trove login checks the key and saves it (0600) so that later

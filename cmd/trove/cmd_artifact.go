@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -241,12 +242,42 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 		if err := r.Finish(ctx); err != nil {
 			return err
 		}
+		if v.Deduplicated() {
+			fmt.Fprintln(g.stderr, dedupNotice(v, o.desc, md))
+		}
 		if o.json {
 			return writeJSON(g.stdout, toVersionJSON(v))
 		}
 		_, err = fmt.Fprintln(g.stdout, v.FullName())
 		return err
 	})
+}
+
+// dedupNotice tells that a put landed on v, an existing version with the
+// same content, and — the put's description or metadata differing from
+// v's — that they were not applied, since a logged version is not changed
+// by logging it again.
+func dedupNotice(v *trove.Version, desc string, md map[string]any) string {
+	var dropped []string
+	if desc != "" && desc != v.Description {
+		dropped = append(dropped, "description")
+	}
+	if md != nil {
+		a, _ := json.Marshal(md)
+		b, _ := json.Marshal(v.Metadata)
+		if string(a) != string(b) {
+			dropped = append(dropped, "metadata")
+		}
+	}
+	msg := fmt.Sprintf("trove: content unchanged: %s:%s kept", v.Name, v.Label())
+	if len(dropped) == 0 {
+		return msg
+	}
+	verb := "was"
+	if len(dropped) > 1 {
+		verb = "were"
+	}
+	return fmt.Sprintf("%s; its %s %s not changed (use trove artifact update)", msg, strings.Join(dropped, " and "), verb)
 }
 
 // artifactFromPath starts an artifact holding a file (stored under its base
@@ -598,7 +629,8 @@ func newDeleteCmd(g *globals, sc *scope) *cobra.Command {
 		Use:   "delete REF [--delete-aliases]",
 		Short: "Delete a version",
 		Long: `Delete a version. A version with aliases (including latest) is kept unless
---delete-aliases is given; latest then moves to the highest remaining version.
+--delete-aliases is given, which removes them with it; latest then moves to
+the highest remaining version (or goes, if none remains).
 Its files are freed once no live version uses them.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -610,6 +642,11 @@ Its files are freed once no live version uses them.`,
 				}
 				name := v.FullName()
 				if err := v.Delete(ctx, deleteAliases); err != nil {
+					// The store says what deleting with the aliases does;
+					// here is how to ask for it.
+					if errors.Is(err, trove.ErrConflict) && !deleteAliases && len(v.Aliases) > 0 {
+						return fmt.Errorf("%w (trove artifact delete --delete-aliases)", err)
+					}
 					return err
 				}
 				_, err = fmt.Fprintf(g.stdout, "deleted %s\n", name)

@@ -23,8 +23,29 @@ func testWalkthrough(t *testing.T, e *env) {
 	if got := r.lastLine(); got != "tester/walkthrough/bike-dataset:v0" {
 		t.Fatalf("first put printed %q", got)
 	}
-	if got := e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset").lastLine(); got != "tester/walkthrough/bike-dataset:v0" {
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset")
+	if got := r.lastLine(); got != "tester/walkthrough/bike-dataset:v0" {
 		t.Fatalf("unchanged put printed %q, want v0 again", got)
+	}
+	if want := "trove: content unchanged: bike-dataset:v0 kept\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	// Metadata and description given with unchanged content are not
+	// applied, and the notice says so; the same ones are not reported.
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset", "-m", `{"rows": 3}`)
+	if want := "trove: content unchanged: bike-dataset:v0 kept; its metadata was not changed (use trove artifact update)\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put with -m: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset", "-d", "second cut", "-m", `{"rows": 3}`)
+	if want := "its description and metadata were not changed (use trove artifact update)\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put with -d -m: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	r = e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset", "-d", "first cut", "-m", `{"rows": 2}`)
+	if want := "trove: content unchanged: bike-dataset:v0 kept\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("unchanged put with the same -d -m: stderr %q, want it to end with %q", r.stderr, want)
+	}
+	if info := jsonOf[map[string]any](t, e.ok("artifact", "info", "bike-dataset:v0", "--json")); info["description"] != "first cut" || info["metadata"].(map[string]any)["rows"] != float64(2) {
+		t.Errorf("v0 after unchanged puts: %v %v", info["description"], info["metadata"])
 	}
 	e.write("data/bicycle-data.h5", "wheels: 3\n")
 	if got := e.ok("artifact", "put", "data", "-n", "bike-dataset", "-t", "dataset").lastLine(); got != "tester/walkthrough/bike-dataset:v1" {
@@ -70,13 +91,28 @@ func testWalkthrough(t *testing.T, e *env) {
 		t.Fatalf("get --root: %q in %s", got, custom)
 	}
 
-	// Delete is refused while aliased, allowed with --delete-aliases; v0 has none.
-	e.fails("alias", "artifact", "delete", "bike-dataset:v1")
+	// Delete is refused while aliased, allowed with --delete-aliases; v0 has
+	// none. The refusal names the aliases, says what deleting them does
+	// (latest cannot be removed by hand: it moves) and how to ask for it.
+	e.fails("tester/walkthrough/bike-dataset:v1 has aliases best, latest: deleting it with its aliases removes best and moves latest to v0 (trove artifact delete --delete-aliases)",
+		"artifact", "delete", "bike-dataset:v1")
 	e.ok("artifact", "info", "bike-dataset:v1")
 	e.ok("artifact", "delete", "bike-dataset:v0")
 	e.fails("not found", "artifact", "info", "bike-dataset:v0")
+	e.fails("bike-dataset:v1 has aliases best, latest: deleting it with its aliases removes them: no version of bike-dataset remains (trove artifact delete --delete-aliases)",
+		"artifact", "delete", "bike-dataset:v1")
+	if got := jsonOf[[]map[string]any](t, e.ok("artifact", "ls", "--json")); len(got) != 1 || got[0]["name"] != "bike-dataset" {
+		t.Fatalf("artifact ls before deleting the last version = %v", got)
+	}
 	e.ok("artifact", "delete", "bike-dataset:v1", "--delete-aliases")
 	e.fails("not found", "artifact", "info", "bike-dataset:latest")
+	// An artifact whose versions are all deleted is not listed.
+	if got := jsonOf[[]map[string]any](t, e.ok("artifact", "ls", "--json")); len(got) != 0 {
+		t.Fatalf("artifact ls after deleting every version = %v, want []", got)
+	}
+	if got := e.ok("artifact", "ls").stdout; strings.Contains(got, "bike-dataset") {
+		t.Fatalf("artifact ls after deleting every version lists it:\n%s", got)
+	}
 }
 
 func anyStrings(v any) []string {

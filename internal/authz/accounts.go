@@ -373,12 +373,20 @@ func (a *Accounts) Members(ctx context.Context, p Principal, team string) ([]met
 }
 
 // SetProjectPublic makes a project public or private (Admin access to it).
+// core.ErrNotFound if the project does not exist: a typo in its name must
+// not make (and publish) a new empty project.
 func (a *Accounts) SetProjectPublic(ctx context.Context, p Principal, entity, project string, public bool) error {
 	if err := checkProject(entity, project); err != nil {
 		return err
 	}
-	if err := newChecker(a.st, p).need(ctx, entity, project, Admin, projectNotFound(entity, project)); err != nil {
+	notFound := projectNotFound(entity, project)
+	if err := newChecker(a.st, p).need(ctx, entity, project, Admin, notFound); err != nil {
 		return err
+	}
+	if ok, err := a.st.ProjectExists(ctx, entity, project); err != nil {
+		return err
+	} else if !ok {
+		return notFound()
 	}
 	return a.st.SetProjectPublic(ctx, entity, project, public)
 }

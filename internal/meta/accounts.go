@@ -138,6 +138,9 @@ type Accounts interface {
 	// ProjectPublic reports whether a project is public; false for unknown
 	// projects.
 	ProjectPublic(ctx context.Context, entity, project string) (bool, error)
+	// ProjectExists reports whether entity has a project of that name
+	// (made by logging to it, or by SetProjectPublic).
+	ProjectExists(ctx context.Context, entity, project string) (bool, error)
 	// DigestProjects lists the projects (at most limit) that hold a
 	// committed version with an entry of digest d, by entity and project;
 	// a registry project holds the digests of the versions it links.
@@ -601,6 +604,16 @@ func (s *Store) ProjectPublic(ctx context.Context, entity, project string) (bool
 		return err
 	})
 	return public, err
+}
+
+// ProjectExists implements Accounts.
+func (s *Store) ProjectExists(ctx context.Context, entity, project string) (bool, error) {
+	var n int
+	err := s.readOne(ctx, func(q q) error {
+		return q.queryRow(ctx, `SELECT COUNT(*) FROM projects p JOIN entities en ON en.id = p.entity_id
+			WHERE en.name = ? AND p.name = ?`, entity, project).Scan(&n)
+	})
+	return n > 0, err
 }
 
 // DigestProjects implements Accounts. It starts from the entries with the

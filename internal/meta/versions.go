@@ -62,11 +62,14 @@ const collectionSelect = `SELECT en.name, p.name, c.name, c.type, c.created_at,
 
 // ListCollections returns the collections of entity/project of type typ (""
 // for all), sorted by name; an empty slice for an unknown project.
-// Collections whose versions are all deleted are listed too.
+// Only collections with a committed version are listed: one whose versions
+// are all deleted (or expired, or unlinked) is left out, as its versions
+// are, though GetCollection still finds it and its indexes are not reused.
 func (s *Store) ListCollections(ctx context.Context, entity, project, typ string) ([]core.Collection, error) {
 	var cs []core.Collection
 	err := s.read(ctx, func(q q) (err error) {
-		query, args := collectionSelect+`WHERE en.name = ? AND p.name = ?`, []any{entity, project}
+		query, args := collectionSelect+`WHERE en.name = ? AND p.name = ?
+			AND EXISTS (SELECT 1 FROM versions v WHERE v.collection_id = c.id AND v.state = 'committed')`, []any{entity, project}
 		if typ != "" {
 			query, args = query+` AND c.type = ?`, append(args, typ)
 		}
@@ -610,8 +613,7 @@ func (s *Store) DeleteVersionAt(ctx context.Context, id int64, deleteAliases boo
 		// Unlinking a registry link takes its aliases with it: they are
 		// the registry's, and the source keeps its own.
 		if len(v.Aliases) > 0 && !deleteAliases && v.Source == "" {
-			return core.Errorf(core.ErrConflict, "%s has aliases %s: remove them first or delete them with the version",
-				v.FullName(), strings.Join(v.Aliases, ", "))
+			return aliasedError(ctx, q, col, v)
 		}
 		links, err := liveLinks(ctx, q, id)
 		if err != nil {
@@ -629,6 +631,47 @@ func (s *Store) DeleteVersionAt(ctx context.Context, id int64, deleteAliases boo
 		}
 		return refreshLatest(ctx, q, col)
 	})
+}
+
+// aliasedError is the refusal to delete v, of collection col, without its
+// aliases. It names them and says what deleting with them does, latest
+// included: latest cannot be removed by hand (Trove moves it), so the
+// message never asks for that; it says where latest goes instead.
+func aliasedError(ctx context.Context, q q, col int64, v core.Version) error {
+	var custom []string
+	latest := false
+	for _, a := range v.Aliases {
+		if a == "latest" {
+			latest = true
+		} else {
+			custom = append(custom, a)
+		}
+	}
+	what := "has aliases " + strings.Join(v.Aliases, ", ")
+	if latest && len(custom) == 0 {
+		what = "is latest"
+	}
+	effect := "removes them"
+	if latest {
+		var prev int
+		err := q.queryRow(ctx, `SELECT idx FROM versions
+			WHERE collection_id = ? AND state = 'committed' AND id <> ?
+			ORDER BY idx DESC LIMIT 1`, col, v.ID).Scan(&prev)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			effect = "removes latest: no version of " + v.Name + " remains"
+			if len(custom) > 0 {
+				effect = "removes them: no version of " + v.Name + " remains"
+			}
+		case err != nil:
+			return err
+		case len(custom) > 0:
+			effect = fmt.Sprintf("removes %s and moves latest to v%d", strings.Join(custom, ", "), prev)
+		default:
+			effect = fmt.Sprintf("moves latest to v%d", prev)
+		}
+	}
+	return core.Errorf(core.ErrConflict, "%s %s: deleting it with its aliases %s", v.FullName(), what, effect)
 }
 
 // lockVersionCollection returns the collection of the committed version with

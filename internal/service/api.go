@@ -59,7 +59,8 @@ type API interface {
 	// ArtifactVersions lists the committed versions of a collection, oldest
 	// first (ref's selector is ignored).
 	ArtifactVersions(ctx context.Context, ref core.Ref) ([]core.Version, error)
-	// Collections lists a project's artifacts, by name; typ "" means all.
+	// Collections lists a project's artifacts that have a version, by name;
+	// typ "" means all.
 	Collections(ctx context.Context, entity, project, typ string) ([]core.Collection, error)
 	// Projects lists an entity's projects, by name.
 	Projects(ctx context.Context, entity string) ([]string, error)

@@ -425,6 +425,14 @@ func testAccountsVisibility(t *testing.T, s *meta.Store) {
 	wantEqual(t, "a new project is public", public(ent, proj), false)
 	wantEqual(t, "an unknown project is public", public(ent, "unknown"), false)
 	wantEqual(t, "a project of an unknown entity is public", public("nobody", proj), false)
+	for _, c := range []struct {
+		entity, project string
+		want            bool
+	}{{ent, proj, true}, {ent, "unknown", false}, {"nobody", proj, false}} {
+		if got, err := s.ProjectExists(ctx, c.entity, c.project); err != nil || got != c.want {
+			t.Errorf("ProjectExists(%s/%s) = %v, %v; want %v", c.entity, c.project, got, err, c.want)
+		}
+	}
 
 	if err := s.SetProjectPublic(ctx, ent, proj, true); err != nil {
 		t.Fatal(err)

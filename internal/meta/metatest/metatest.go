@@ -557,8 +557,13 @@ func testCollections(t *testing.T, s *meta.Store) {
 		rows = append(rows, row{c.Name, c.Type, c.Latest, c.VersionCount})
 	}
 	wantEqual(t, "collections", rows, []row{
-		{"adata", "dataset", "v0", 1}, {"gone", "dataset", "", 0}, {"model", "model", "v0", 1}, {"zdata", "dataset", "v1", 2},
+		{"adata", "dataset", "v0", 1}, {"model", "model", "v0", 1}, {"zdata", "dataset", "v1", 2},
 	})
+	// A collection whose versions are all deleted is not listed, but
+	// GetCollection still finds it (its indexes are not reused).
+	if c, err := s.GetCollection(ctx, ent, proj, "gone"); err != nil || c.VersionCount != 0 || c.Latest != "" {
+		t.Errorf("GetCollection(gone) = %+v, %v; want it with no versions", c, err)
+	}
 	cs, err = s.ListCollections(ctx, ent, proj, "model")
 	if err != nil || len(cs) != 1 || cs[0].Name != "model" {
 		t.Fatalf("ListCollections(model) = %+v, %v", cs, err)
@@ -776,8 +781,10 @@ func testDeleteVersion(t *testing.T, s *meta.Store) {
 	// Refused while it has aliases; nothing changes.
 	err := s.DeleteVersion(ctx, v1.ID, false)
 	wantKind(t, err, core.ErrConflict)
-	if !strings.Contains(err.Error(), "latest") || !strings.Contains(err.Error(), "prod") {
-		t.Errorf("error %q does not list the aliases", err)
+	// It names the aliases and says what deleting them does; latest
+	// cannot be removed by hand, so it says where latest goes.
+	if want := "has aliases latest, prod: deleting it with its aliases removes prod and moves latest to v0"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q; want it to say %q", err, want)
 	}
 	if v := mustResolve(t, s, "d", "latest"); v.ID != v1.ID || !slices.Equal(v.Aliases, []string{"latest", "prod"}) {
 		t.Fatalf("after refused delete latest = %+v", v)
@@ -830,6 +837,22 @@ func testDeleteVersion(t *testing.T, s *meta.Store) {
 	if err != nil || !created || v3.Index != 3 || v3.ID == v1.ID {
 		t.Fatalf("re-logging deleted content: %s created %v, %v; want a new v3", v3.Label(), created, err)
 	}
+	// latest alone needs the flag too (the newest version is not lost by
+	// a slip), and the refusal says where latest would go; a custom alias
+	// alone is named and removed with it.
+	err = s.DeleteVersion(ctx, v3.ID, false)
+	wantKind(t, err, core.ErrConflict)
+	if want := "d:v3 is latest: deleting it with its aliases moves latest to v2"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q; want it to say %q", err, want)
+	}
+	if _, err := s.UpdateVersion(ctx, v2.ID, meta.VersionUpdate{AddAliases: []string{"best"}}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.DeleteVersion(ctx, v2.ID, false)
+	wantKind(t, err, core.ErrConflict)
+	if want := "d:v2 has aliases best: deleting it with its aliases removes them"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q; want it to say %q", err, want)
+	}
 	// A version without aliases needs no flag.
 	if err := s.DeleteVersion(ctx, v0.ID, false); err != nil {
 		t.Fatal(err)
@@ -840,10 +863,15 @@ func testDeleteVersion(t *testing.T, s *meta.Store) {
 func testDeleteLastVersion(t *testing.T, s *meta.Store) {
 	ctx := t.Context()
 	v0 := commit(t, s, "d", "", manifest(t, "f", "0"))
+	err := s.DeleteVersion(ctx, v0.ID, false)
+	wantKind(t, err, core.ErrConflict)
+	if want := "d:v0 is latest: deleting it with its aliases removes latest: no version of d remains"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q; want it to say %q", err, want)
+	}
 	if err := s.DeleteVersion(ctx, v0.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	_, err := resolve(t, s, "d", "latest")
+	_, err = resolve(t, s, "d", "latest")
 	wantKind(t, err, core.ErrNotFound)
 	vs, err := s.ListVersions(ctx, ent, proj, "d")
 	if err != nil || vs == nil || len(vs) != 0 {
