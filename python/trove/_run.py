@@ -425,6 +425,14 @@ def init(
     saved ``trove login``), as for the CLI. Starting a run while another is
     current finishes that one first. At interpreter exit the current run is
     finished, or marked failed if an uncaught exception ended the program.
+
+    Under ``trove exec`` (``$TROVE_RUN_ID`` set), ``init`` attaches to the
+    exec's run instead of starting one, so that the lineage shows one run:
+    what the program logs and uses is recorded on that run, which keeps its
+    own project, name, job type, group, config and tags (a ``project`` or
+    ``entity`` other than the run's is an error). Finishing the attached
+    run, the ``with`` block and interpreter exit leave it running: ``trove
+    exec`` ends it, failed if the program exits non-zero.
     """
     prev = _current
     cfg = _config_dict(config)
@@ -453,6 +461,15 @@ def init(
     # The previous run ends once the new one has started: a failed init
     # changes nothing.
     if prev is not None and prev._active:
+        if prev.id == r.id:
+            # Both attached to $TROVE_RUN_ID's run: the new one goes on
+            # with it (finishing the old one would end the helper's use of
+            # the run for both).
+            prev._active = False
+            with _mu:
+                if prev in _active:
+                    _active.remove(prev)
+            return r
         try:
             prev.finish()
         except errors.HelperDied:
