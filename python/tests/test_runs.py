@@ -229,6 +229,20 @@ class AttachTest(TroveTestCase):
         runs = trove.Api().runs(project)
         self.assertEqual([(r.name, r.state) for r in runs], [(name, "failed")])
 
+    def test_attach_false_starts_a_run(self) -> None:
+        project, name = unique("attach"), unique("outer")
+        self._exec(
+            project,
+            name,
+            """
+            import os, trove
+            with trove.init(job_type="own", attach=False) as run:
+                assert run.id != os.environ["TROVE_RUN_ID"]
+            """,
+        )
+        runs = trove.Api().runs(project)
+        self.assertEqual(sorted((r.job_type, r.state) for r in runs), [("own", "finished"), ("train", "finished")])
+
     def test_other_project_is_refused(self) -> None:
         rc, err = self._exec(unique("attach"), unique("outer"), "import trove; trove.init(project='elsewhere')", check=False)
         self.assertNotEqual(rc, 0)

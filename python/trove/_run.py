@@ -401,6 +401,7 @@ def init(
     group: Optional[str] = None,
     notes: Optional[str] = None,
     tags: Optional[Sequence[str]] = None,
+    attach: bool = True,
 ) -> Run:
     """Start a run, make it the current run (``trove.run``) and return it.
 
@@ -420,6 +421,9 @@ def init(
         notes: a longer description of the run (kept on the returned Run;
             the store does not record notes).
         tags: labels for the run.
+        attach: under ``trove exec`` (``$TROVE_RUN_ID`` set), attach to the
+            exec's run (the default, see below); False starts a run of its
+            own.
 
     Where runs are stored follows ``TROVE_URL`` / ``TROVE_API_KEY`` (or a
     saved ``trove login``), as for the CLI. Starting a run while another is
@@ -437,20 +441,19 @@ def init(
     prev = _current
     cfg = _config_dict(config)
     client = _helper.client_spec()
-    d = _helper.call(
-        "init",
-        {
-            "entity": entity or "",
-            "project": project or "",
-            "name": name,
-            "job_type": job_type or "",
-            "group": group or "",
-            "config": cfg,
-            "tags": list(tags or []),
-            "notes": notes or "",
-        },
-        client=client,
-    )
+    args: Dict[str, Any] = {
+        "entity": entity or "",
+        "project": project or "",
+        "name": name,
+        "job_type": job_type or "",
+        "group": group or "",
+        "config": cfg,
+        "tags": list(tags or []),
+        "notes": notes or "",
+    }
+    if not attach:
+        args["no_attach"] = True
+    d = _helper.call("init", args, client=client)
     r = Run._from_dict(d, client)
     r.notes = notes
     r._active = True
