@@ -3,6 +3,8 @@ package trove
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"os"
 	"sync"
 	"time"
 
@@ -10,7 +12,20 @@ import (
 	"github.com/troveml/trove/internal/service"
 )
 
+// EnvRunID names the run a program is started in: trove exec sets it for
+// its command, and Init and StartRun attach to that run instead of
+// starting one of their own (see RunOptions.NoAttach).
+const EnvRunID = "TROVE_RUN_ID"
+
 // RunOptions describe a run to start with Init.
+//
+// When TROVE_RUN_ID is set (trove exec sets it for its command), Init and
+// StartRun attach to that run instead of starting a new one, so that the
+// lineage shows one run: the run must exist and be running. The attached
+// run keeps its own entity, project, name, job type, group, config and
+// tags: Name, JobType, Group, Config and Tags are ignored, and an Entity
+// or Project that is not the run's is an error. Set NoAttach to start a
+// run of your own anyway.
 type RunOptions struct {
 	// Client is the store to use; nil opens one from the environment (and
 	// the run closes it when it finishes).
@@ -24,6 +39,8 @@ type RunOptions struct {
 	Group   string         // groups runs of one distributed job
 	Config  map[string]any // hyper-parameters and settings (a JSON object)
 	Tags    []string
+	// NoAttach starts a new run even when TROVE_RUN_ID is set.
+	NoAttach bool
 }
 
 // HeartbeatInterval is how often an active run tells the store it is alive.
@@ -49,6 +66,7 @@ type Run struct {
 
 	c         *Client
 	ownClient bool // Init opened c and Finish closes it
+	attached  bool // the run is TROVE_RUN_ID's: its owner ends it
 
 	mu       sync.Mutex
 	finished bool
@@ -66,6 +84,11 @@ func (c *Client) newRun(r core.Run) *Run {
 
 // Init starts a run. Without opts.Client it opens the store the environment
 // names (TROVE_URL, …) and closes it at Finish.
+//
+// Under TROVE_RUN_ID (a program started by trove exec) Init attaches to
+// that run instead of starting one (see RunOptions): what the program logs
+// and uses is recorded on that run, and Finish or Fail leaves it running
+// for its owner to end.
 func Init(ctx context.Context, opts RunOptions) (*Run, error) {
 	c, own := opts.Client, false
 	if c == nil {
@@ -86,8 +109,12 @@ func Init(ctx context.Context, opts RunOptions) (*Run, error) {
 	return r, nil
 }
 
-// StartRun starts a run on this client; see Init.
+// StartRun starts a run on this client, or attaches to TROVE_RUN_ID's;
+// see Init and RunOptions.
 func (c *Client) StartRun(ctx context.Context, opts RunOptions) (*Run, error) {
+	if id := os.Getenv(EnvRunID); id != "" && !opts.NoAttach {
+		return c.attach(ctx, id, opts)
+	}
 	var cfg json.RawMessage
 	if opts.Config != nil {
 		b, err := json.Marshal(opts.Config)
@@ -107,6 +134,38 @@ func (c *Client) StartRun(ctx context.Context, opts RunOptions) (*Run, error) {
 	r.startHeartbeat()
 	return r, nil
 }
+
+// attach returns the run id names, to log and use through it: the run must
+// be running, in the entity and project opts ask for if they do.
+func (c *Client) attach(ctx context.Context, id string, opts RunOptions) (*Run, error) {
+	// The store finds a run id in any project (a display name, only in the
+	// client's: not an id, so not found here).
+	cr, err := c.api.GetRun(ctx, c.entity, c.project, id)
+	if err == nil && cr.ID != id {
+		err = core.ErrNotFound
+	}
+	if errors.Is(err, core.ErrNotFound) {
+		return nil, core.Errorf(core.ErrNotFound, "%s=%s: no such run (unset %s to start a run of its own)", EnvRunID, id, EnvRunID)
+	}
+	if err != nil {
+		return nil, core.Errorf(core.KindOf(err), "%s=%s: %v", EnvRunID, id, err)
+	}
+	if cr.State != core.RunRunning {
+		return nil, core.Errorf(core.ErrConflict, "%s=%s: run %s is %s, not running", EnvRunID, id, cr.Name, cr.State)
+	}
+	if opts.Entity != "" && opts.Entity != cr.Entity || opts.Project != "" && opts.Project != cr.Project {
+		return nil, core.Errorf(core.ErrConflict, "%s=%s: run %s is in %s/%s, not %s/%s (a program started in a run logs to the run's project; set NoAttach to start a run of its own)",
+			EnvRunID, id, cr.Name, cr.Entity, cr.Project, firstNonEmpty(opts.Entity, cr.Entity), firstNonEmpty(opts.Project, cr.Project))
+	}
+	r := c.newRun(cr)
+	r.attached = true // its owner beats and ends it
+	return r, nil
+}
+
+// Attached reports whether the run is TROVE_RUN_ID's, attached to by Init
+// or StartRun rather than started by them: Finish and Fail leave it to its
+// owner.
+func (r *Run) Attached() bool { return r.attached }
 
 // startHeartbeat beats until Finish, so that a run whose process dies is
 // reported as crashed.
@@ -222,10 +281,14 @@ func (r *Run) Lineage(ctx context.Context, opts LineageOptions) (Graph, error) {
 	return r.c.api.Lineage(ctx, service.LineageRequest{RunID: r.ID, Direction: opts.Direction, Depth: opts.Depth})
 }
 
-// Finish marks the run finished. Calling it again does nothing.
+// Finish marks the run finished. Calling it again does nothing. A run
+// attached to under TROVE_RUN_ID stays running (its owner, such as trove
+// exec, ends it): Finish only ends this program's use of it.
 func (r *Run) Finish(ctx context.Context) error { return r.end(ctx, core.RunFinished) }
 
 // Fail marks the run failed. Calling it after Finish or Fail does nothing.
+// A run attached to under TROVE_RUN_ID stays running, as with Finish: the
+// owner learns of the failure from the program's exit status.
 func (r *Run) Fail(ctx context.Context) error { return r.end(ctx, core.RunFailed) }
 
 func (r *Run) end(ctx context.Context, state core.RunState) error {
@@ -237,6 +300,13 @@ func (r *Run) end(ctx context.Context, state core.RunState) error {
 	if r.stopBeat != nil {
 		r.stopBeat()
 		<-r.beatDone
+	}
+	if r.attached {
+		r.finished = true
+		if r.ownClient {
+			return r.c.Close()
+		}
+		return nil
 	}
 	cr, err := r.c.api.FinishRun(ctx, r.ID, state)
 	if err != nil {

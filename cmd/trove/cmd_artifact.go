@@ -230,7 +230,7 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 		if v, err := c.Artifact(ctx, o.name); err == nil && v.Type != o.typ {
 			return core.Errorf(core.ErrConflict, "artifact %s is of type %s, not %s", o.name, v.Type, o.typ)
 		}
-		r, err := c.StartRun(ctx, trove.RunOptions{JobType: "upload"})
+		r, err := c.StartRun(ctx, trove.RunOptions{JobType: "upload", Entity: c.Entity(), Project: c.Project()})
 		if err != nil {
 			return err
 		}

@@ -217,7 +217,7 @@ func runDemoSteps(ctx context.Context, c *trove.Client, p demoProject, done map[
 // runDemoStep runs one step as a run of project. A step that fails leaves
 // its run failed, and a later seeding runs the step again.
 func runDemoStep(ctx context.Context, c *trove.Client, project string, s demoStep, dir string) error {
-	r, err := c.StartRun(ctx, trove.RunOptions{Project: project, Name: s.run, JobType: s.jobType, Group: s.group, Config: s.config})
+	r, err := c.StartRun(ctx, trove.RunOptions{Project: project, Name: s.run, JobType: s.jobType, Group: s.group, Config: s.config, NoAttach: true})
 	if err != nil {
 		return err
 	}

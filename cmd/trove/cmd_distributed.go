@@ -111,7 +111,7 @@ func runDistributed(ctx context.Context, g *globals, sc *scope, o distributedOpt
 	}
 	a.Description, a.Metadata, a.DistributedID, a.AllowEmpty = o.desc, md, o.id, o.allowEmpty
 	return withClient(ctx, g, sc, func(c *trove.Client) error {
-		r, err := c.StartRun(ctx, trove.RunOptions{JobType: "upload", Group: o.id})
+		r, err := c.StartRun(ctx, trove.RunOptions{JobType: "upload", Group: o.id, Entity: c.Entity(), Project: c.Project()})
 		if err != nil {
 			return err
 		}

@@ -45,7 +45,11 @@ func newExecCmd(g *globals) *cobra.Command {
 local directory in the environment variable ENV (default TROVE_INPUT_<NAME>,
 NAME upper-cased with other characters than letters and digits as '_'), and
 records the version as an input of the run. The command also sees TROVE_RUN_ID,
-TROVE_RUN_NAME, TROVE_ENTITY and TROVE_PROJECT.
+TROVE_RUN_NAME, TROVE_ENTITY and TROVE_PROJECT: a trove command or an SDK run
+(Go or Python) started by CMD attaches to this run instead of starting its own,
+so what it logs and uses is recorded on this run. A trove exec started under
+TROVE_RUN_ID attaches the same way (its --name, --job-type, --group and
+--config are then ignored) and leaves the run for its owner to end.
 
 When CMD exits 0, each --log NAME:TYPE=PATH (a file or a directory) is logged as
 an output and the run is finished. When it fails, nothing is logged, the run is
@@ -148,11 +152,16 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 		}
 	}
 	return withClient(ctx, g, sc, func(c *trove.Client) error {
-		run, err := c.StartRun(ctx, trove.RunOptions{Name: o.name, JobType: o.jobType, Group: o.group, Config: cfg})
+		run, err := c.StartRun(ctx, trove.RunOptions{Name: o.name, JobType: o.jobType, Group: o.group, Config: cfg,
+			Entity: c.Entity(), Project: c.Project()})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stderr, "trove: run %s (%s) started in %s/%s\n", run.Name, run.ID, run.Entity, run.Project)
+		if run.Attached() {
+			fmt.Fprintf(g.stderr, "trove: attached to run %s (%s) in %s/%s (%s)\n", run.Name, run.ID, run.Entity, run.Project, trove.EnvRunID)
+		} else {
+			fmt.Fprintf(g.stderr, "trove: run %s (%s) started in %s/%s\n", run.Name, run.ID, run.Entity, run.Project)
+		}
 		// From here on every failure marks the run failed.
 		fail := func(err error) error {
 			if ferr := run.Fail(context.WithoutCancel(ctx)); ferr != nil {

@@ -261,6 +261,8 @@ type helperArgs struct {
 	Config  map[string]any `json:"config"`
 	Tags    []string       `json:"tags"`
 	Notes   string         `json:"notes"`
+	// NoAttach starts a run even under TROVE_RUN_ID.
+	NoAttach bool `json:"no_attach"`
 
 	// finish
 	ExitCode *int `json:"exit_code"`
@@ -549,7 +551,7 @@ func (h *helper) init(ctx context.Context, a helperArgs) (any, error) {
 	}
 	r, err := trove.Init(ctx, trove.RunOptions{
 		Client: c, Entity: a.Entity, Project: a.Project, Name: name, JobType: a.JobType,
-		Group: a.Group, Config: a.Config, Tags: a.Tags,
+		Group: a.Group, Config: a.Config, Tags: a.Tags, NoAttach: a.NoAttach,
 	})
 	if err != nil {
 		return nil, err

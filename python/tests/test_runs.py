@@ -13,7 +13,7 @@ import unittest
 import trove
 from trove import errors
 
-from .support import TroveTestCase, run_python, trove_cli, unique
+from .support import PYTHON_DIR, TroveTestCase, run_python, trove_cli, unique
 
 
 class InitTest(TroveTestCase):
@@ -170,6 +170,83 @@ class ExitTest(TroveTestCase):
         # The second init finished the first; the exception failed the second.
         self.assertEqual(trove.Api().run(outer).state, "finished")
         self.assertEqual(trove.Api().run(inner).state, "failed")
+
+
+class AttachTest(TroveTestCase):
+    """A Python program started by ``trove exec`` attaches to the exec's run
+    ($TROVE_RUN_ID): one run holds what it logged, and the exec ends it."""
+
+    def _exec(self, project: str, name: str, code: str, check: bool = True) -> "tuple[int, str]":
+        env = {"PYTHONPATH": PYTHON_DIR + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        p = trove_cli(
+            "exec", "-p", project, "--name", name, "-j", "train", "--", sys.executable, "-c", textwrap.dedent(code),
+            env=env, check=check,
+        )
+        return p.returncode, p.stderr
+
+    def test_python_under_exec_logs_to_the_exec_run(self) -> None:
+        project, name = unique("attach"), unique("outer")
+        self._exec(
+            project,
+            name,
+            """
+            import os, trove
+            with trove.init(job_type="inner", name="ignored", config={"lr": 1}) as run:
+                assert run.id == os.environ["TROVE_RUN_ID"], (run.id, os.environ["TROVE_RUN_ID"])
+                assert run.name == os.environ["TROVE_RUN_NAME"] and run.job_type == "train", (run.name, run.job_type)
+                a = trove.Artifact(name="py-data", type="dataset")
+                with a.new_file("x.txt") as f:
+                    f.write("x")
+                run.log_artifact(a)
+            assert trove.Api().run(run.id).state == "running"  # the exec ends it
+            # A second init attaches again; interpreter exit leaves the run too.
+            run = trove.init()
+            a = trove.Artifact(name="py-more", type="dataset")
+            with a.new_file("y.txt") as f:
+                f.write("y")
+            run.log_artifact(a)
+            """,
+        )
+        runs = trove.Api().runs(project)
+        self.assertEqual([(r.name, r.state) for r in runs], [(name, "finished")])
+        logged = sorted(v.name for v in runs[0].logged_artifacts())
+        self.assertEqual(logged, ["py-data:v0", "py-more:v0"])
+
+    def test_python_failure_fails_the_exec_run(self) -> None:
+        project, name = unique("attach"), unique("outer")
+        rc, err = self._exec(
+            project,
+            name,
+            """
+            import trove
+            trove.init()
+            raise SystemError("boom")
+            """,
+            check=False,
+        )
+        self.assertEqual(rc, 1, err)
+        self.assertIn("boom", err)
+        runs = trove.Api().runs(project)
+        self.assertEqual([(r.name, r.state) for r in runs], [(name, "failed")])
+
+    def test_attach_false_starts_a_run(self) -> None:
+        project, name = unique("attach"), unique("outer")
+        self._exec(
+            project,
+            name,
+            """
+            import os, trove
+            with trove.init(job_type="own", attach=False) as run:
+                assert run.id != os.environ["TROVE_RUN_ID"]
+            """,
+        )
+        runs = trove.Api().runs(project)
+        self.assertEqual(sorted((r.job_type, r.state) for r in runs), [("own", "finished"), ("train", "finished")])
+
+    def test_other_project_is_refused(self) -> None:
+        rc, err = self._exec(unique("attach"), unique("outer"), "import trove; trove.init(project='elsewhere')", check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("TROVE_RUN_ID=", err)
 
 
 def _writer(group: str, project: str, i: int, q: "multiprocessing.Queue[str]") -> None:

@@ -401,6 +401,7 @@ def init(
     group: Optional[str] = None,
     notes: Optional[str] = None,
     tags: Optional[Sequence[str]] = None,
+    attach: bool = True,
 ) -> Run:
     """Start a run, make it the current run (``trove.run``) and return it.
 
@@ -420,29 +421,39 @@ def init(
         notes: a longer description of the run (kept on the returned Run;
             the store does not record notes).
         tags: labels for the run.
+        attach: under ``trove exec`` (``$TROVE_RUN_ID`` set), attach to the
+            exec's run (the default, see below); False starts a run of its
+            own.
 
     Where runs are stored follows ``TROVE_URL`` / ``TROVE_API_KEY`` (or a
     saved ``trove login``), as for the CLI. Starting a run while another is
     current finishes that one first. At interpreter exit the current run is
     finished, or marked failed if an uncaught exception ended the program.
+
+    Under ``trove exec`` (``$TROVE_RUN_ID`` set), ``init`` attaches to the
+    exec's run instead of starting one, so that the lineage shows one run:
+    what the program logs and uses is recorded on that run, which keeps its
+    own project, name, job type, group, config and tags (a ``project`` or
+    ``entity`` other than the run's is an error). Finishing the attached
+    run, the ``with`` block and interpreter exit leave it running: ``trove
+    exec`` ends it, failed if the program exits non-zero.
     """
     prev = _current
     cfg = _config_dict(config)
     client = _helper.client_spec()
-    d = _helper.call(
-        "init",
-        {
-            "entity": entity or "",
-            "project": project or "",
-            "name": name,
-            "job_type": job_type or "",
-            "group": group or "",
-            "config": cfg,
-            "tags": list(tags or []),
-            "notes": notes or "",
-        },
-        client=client,
-    )
+    args: Dict[str, Any] = {
+        "entity": entity or "",
+        "project": project or "",
+        "name": name,
+        "job_type": job_type or "",
+        "group": group or "",
+        "config": cfg,
+        "tags": list(tags or []),
+        "notes": notes or "",
+    }
+    if not attach:
+        args["no_attach"] = True
+    d = _helper.call("init", args, client=client)
     r = Run._from_dict(d, client)
     r.notes = notes
     r._active = True
@@ -453,6 +464,15 @@ def init(
     # The previous run ends once the new one has started: a failed init
     # changes nothing.
     if prev is not None and prev._active:
+        if prev.id == r.id:
+            # Both attached to $TROVE_RUN_ID's run: the new one goes on
+            # with it (finishing the old one would end the helper's use of
+            # the run for both).
+            prev._active = False
+            with _mu:
+                if prev in _active:
+                    _active.remove(prev)
+            return r
         try:
             prev.finish()
         except errors.HelperDied:
