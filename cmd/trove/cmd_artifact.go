@@ -25,6 +25,7 @@ type scope struct {
 func (s *scope) flags(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVarP(&s.project, "project", "p", "", "project (default $TROVE_PROJECT, else uncategorized)")
 	cmd.PersistentFlags().StringVarP(&s.entity, "entity", "e", "", "entity (default $TROVE_ENTITY, else your user name)")
+	nonEmpty(cmd.PersistentFlags(), "project", "entity")
 }
 
 func newArtifactCmd(g *globals) *cobra.Command {
@@ -128,6 +129,7 @@ application credentials); -n NAME is required when there is no PATH.`,
 	f.IntVar(&o.maxObjects, "max-objects", 10000, "references: most objects a prefix or directory may expand to")
 	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a version even when it has no files (an empty directory), which is otherwise refused")
+	nonEmpty(f, "name", "type", "reference-name", "ttl")
 	return cmd
 }
 
@@ -301,6 +303,7 @@ The last line of stdout is the directory.`,
 		},
 	}
 	cmd.Flags().StringVar(&root, "root", "", "directory to download into (default ./artifacts/NAME:vN)")
+	nonEmpty(cmd.Flags(), "root")
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"ref": …, "dir": …} as JSON`)
 	return cmd
 }
@@ -434,6 +437,7 @@ func newLsCmd(g *globals, sc *scope) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&typ, "type", "t", "", "only artifacts of this type")
+	nonEmpty(cmd.Flags(), "type")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
 }

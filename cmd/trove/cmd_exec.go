@@ -67,6 +67,7 @@ failed, and trove exec exits with CMD's exit code.`,
 	f.StringArrayVar(&o.uses, "use", nil, "input REF[=ENV] to download and record (repeatable)")
 	f.StringArrayVar(&o.logs, "log", nil, "output NAME:TYPE=PATH to log when CMD succeeds (repeatable)")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a --log PATH that holds no file (an empty directory) as an empty version instead of failing the run")
+	nonEmpty(f, "job-type", "name", "group", "config")
 	return cmd
 }
 

@@ -110,6 +110,7 @@ func newPendingShowCmd(g *globals, sc *scope) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.id, "id", "", "distributed id (required)")
+	nonEmpty(cmd.Flags(), "id")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print as JSON")
 	return cmd
 }
@@ -173,6 +174,7 @@ finished cannot be abandoned (delete its version instead).`,
 		},
 	}
 	cmd.Flags().StringVar(&o.id, "id", "", "distributed id (required)")
+	nonEmpty(cmd.Flags(), "id")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print the abandoned artifact as JSON")
 	return cmd
 }

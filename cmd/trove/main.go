@@ -100,6 +100,8 @@ means latest.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Every command: an explicit empty value is not a missing one.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return checkNonEmpty(cmd) },
 	}
 	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g), newDemoCmd(g),
 		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g), newRegistryCmd(g),
