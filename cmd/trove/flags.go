@@ -39,4 +39,3 @@ func checkNonEmpty(cmd *cobra.Command) error {
 	})
 	return err
 }
-
