@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,27 @@ func TestEmptyFlagValue(t *testing.T) {
 	}
 	if runs := jsonOf[[]runJSON](t, e.ok("run", "ls", "--json")); len(runs) != 1 {
 		t.Fatalf("%d runs, want 1 (the upload): the refusals must create none", len(runs))
+	}
+}
+
+// TestExecUseResolvedFirst: trove exec resolves every --use before it
+// creates the run, so a misspelt input leaves no failed run behind.
+func TestExecUseResolvedFirst(t *testing.T) {
+	e := newEnv(t)
+	e.write("data.csv", "a,b\n")
+	e.ok("artifact", "put", "data.csv", "-n", "ds")
+	before := jsonOf[[]runJSON](t, e.ok("run", "ls", "--json"))
+	r := e.fails("--use dss:latest: ", "exec", "-j", "train", "--use", "ds:latest", "--use", "dss:latest", "--", "sh", "-c", "echo ran")
+	if !strings.Contains(r.stderr, "not found") || strings.Contains(r.stdout, "ran") || strings.Contains(r.stderr, "started") {
+		t.Fatalf("exec with a misspelt --use: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	e.fails("--use ds:v7: ", "exec", "--use", "ds:v7", "--", "true")
+	if after := jsonOf[[]runJSON](t, e.ok("run", "ls", "--json")); len(after) != len(before) {
+		t.Fatalf("%d runs after refused execs, want %d: %+v", len(after), len(before), after)
+	}
+	// A good input is still downloaded and recorded.
+	got := e.ok("exec", "-j", "train", "--use", "ds:latest=DATA", "--", "sh", "-c", `cat "$DATA/data.csv"`).stdout
+	if got != "a,b\n" {
+		t.Fatalf("exec with a good --use printed %q", got)
 	}
 }
