@@ -14,7 +14,6 @@ import (
 
 	"github.com/troveml/trove"
 	"github.com/troveml/trove/internal/core"
-	"github.com/troveml/trove/internal/service"
 )
 
 // scope is the entity and project a command works in.
@@ -127,7 +126,7 @@ application credentials); -n NAME is required when there is no PATH.`,
 	f.StringVar(&o.refName, "reference-name", "", "name of the entry (one object) or folder (a prefix) of a single --reference")
 	f.BoolVar(&o.noChecksum, "no-checksum", false, "references: collect no checksums (the digest is the URI; nothing is verified on download)")
 	f.IntVar(&o.maxObjects, "max-objects", 10000, "references: most objects a prefix or directory may expand to")
-	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
+	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 30d, 2w or 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a version even when it has no files (an empty directory), which is otherwise refused")
 	nonEmpty(f, "name", "type", "reference-name", "ttl")
 	return cmd
@@ -591,7 +590,7 @@ deleted with its aliases, unless a registry links it; --ttl none keeps it for go
 	}
 	cmd.Flags().StringVarP(&desc, "description", "d", "", "new description")
 	cmd.Flags().StringVarP(&metadata, "metadata", "m", "", "new metadata, a JSON object (replaces the old)")
-	cmd.Flags().StringVar(&ttl, "ttl", "", `time-to-live from the version's creation, e.g. 24h; "none" clears it`)
+	cmd.Flags().StringVar(&ttl, "ttl", "", `time-to-live from the version's creation, e.g. 24h, 30d or 2w; "none" clears it`)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
 	return cmd
 }
@@ -658,17 +657,18 @@ func newDiffCmd(g *globals, sc *scope) *cobra.Command {
 	return cmd
 }
 
-// parseTTLFlag reads a --ttl: a Go duration (720h, 90m) of more than 0 and
-// at most 100 years, or, when allowNone, "none" for no time-to-live (0).
+// parseTTLFlag reads a --ttl: a duration (30d, 2w, 720h, 1w2d12h; see
+// parseTTL) of more than 0 and at most 100 years, or, when allowNone,
+// "none" for no time-to-live (0).
 func parseTTLFlag(s string, allowNone bool) (time.Duration, error) {
 	if allowNone && s == "none" {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(s)
+	d, err := parseTTL(s)
 	if err != nil {
-		return 0, core.Errorf(core.ErrInvalid, "--ttl %q: want a duration such as 720h or 90m", s)
+		return 0, core.Errorf(core.ErrInvalid, "--ttl %v: want a duration such as 30d, 2w, 720h or 90m", err)
 	}
-	if d <= 0 || d > service.MaxTTL {
+	if d <= 0 {
 		return 0, core.Errorf(core.ErrInvalid, "--ttl %q: want more than 0 and at most 100 years", s)
 	}
 	return d, nil

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEmptyFlagValue: an explicitly empty value (an unset shell variable,
@@ -59,5 +61,50 @@ func TestExecUseResolvedFirst(t *testing.T) {
 	got := e.ok("exec", "-j", "train", "--use", "ds:latest=DATA", "--", "sh", "-c", `cat "$DATA/data.csv"`).stdout
 	if got != "a,b\n" {
 		t.Fatalf("exec with a good --use printed %q", got)
+	}
+}
+
+// TestTTLDaysWeeks: every --ttl takes days and weeks, alone or with Go's
+// units.
+func TestTTLDaysWeeks(t *testing.T) {
+	e := newEnv(t)
+	e.write("d/f", "0")
+	expiry := func(r result) time.Duration {
+		t.Helper()
+		info := jsonOf[map[string]any](t, r)
+		created, _ := time.Parse(time.RFC3339Nano, info["created_at"].(string))
+		expires, _ := time.Parse(time.RFC3339Nano, info["expires_at"].(string))
+		return expires.Sub(created)
+	}
+	if got := expiry(e.ok("artifact", "put", "d", "-n", "d", "--ttl", "30d", "--json")); got != 720*time.Hour {
+		t.Errorf("put --ttl 30d: expires %v after creation, want 720h", got)
+	}
+	if got := expiry(e.ok("artifact", "update", "d:v0", "--ttl", "1w2d12h", "--json")); got != 228*time.Hour {
+		t.Errorf("update --ttl 1w2d12h: expires %v after creation, want 228h", got)
+	}
+	if got := expiry(e.ok("artifact", "update", "d:v0", "--ttl", "2w", "--json")); got != 336*time.Hour {
+		t.Errorf("update --ttl 2w: expires %v after creation, want 336h", got)
+	}
+	for _, ttl := range []string{"3x", "2d-1h", "6000w", "d", "1.2.3d", "0d"} {
+		e.fails("--ttl", "artifact", "update", "d:v0", "--ttl", ttl)
+	}
+	// The server's --pending-ttl too: it is read, and the start fails later.
+	e.fails("go together", "server", "--pending-ttl", "2w", "--data", filepath.Join(e.dir, "s"), "--tls-cert", "c.pem")
+	e.fails("pending-ttl", "server", "--pending-ttl", "2x", "--data", filepath.Join(e.dir, "s"))
+}
+
+func TestParseTTL(t *testing.T) {
+	for s, want := range map[string]time.Duration{
+		"30d": 720 * time.Hour, "2w": 336 * time.Hour, "1w2d12h": 228 * time.Hour, "1.5d": 36 * time.Hour,
+		"90m": 90 * time.Minute, "1h30m": 90 * time.Minute, "0": 0, "0d": 0, "1d1µs": day + time.Microsecond,
+	} {
+		if got, err := parseTTL(s); err != nil || got != want {
+			t.Errorf("parseTTL(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "d", "1", "-1d", "+1d", "1x", "1d-", "5300w", "36501d", "1e3d", "..d", "1dd"} {
+		if got, err := parseTTL(s); err == nil {
+			t.Errorf("parseTTL(%q) = %v, want an error", s, got)
+		}
 	}
 }
