@@ -108,3 +108,24 @@ func TestParseTTL(t *testing.T) {
 		}
 	}
 }
+
+// TestTypoSuggestions: a misspelt command gets cobra's suggestions, on the
+// one line of the reason.
+func TestTypoSuggestions(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{`unknown command "artifcat" for "trove"; did you mean "artifact"?`, []string{"artifcat"}},
+		{`did you mean "artifact"?`, []string{"artifcat", "ls"}},
+		{`unknown command "lss" for "trove artifact"; did you mean "ls"?`, []string{"artifact", "lss"}},
+		{`did you mean "versions"?`, []string{"artifact", "version", "d"}},
+		{`unknown command "frobnicate" for "trove run"; see trove run --help`, []string{"run", "frobnicate"}},
+	} {
+		r := e.fails(c.want, c.args...)
+		if n := strings.Count(r.stderr, "\n"); n != 1 {
+			t.Errorf("trove %s: %d lines on stderr, want 1: %q", strings.Join(c.args, " "), n, r.stderr)
+		}
+	}
+}
