@@ -19,9 +19,6 @@ import (
 	"github.com/troveml/trove/internal/core"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -99,7 +96,7 @@ entity (else your user name) and project (else "uncategorized").
 
 References name versions as [[entity/]project/]name[:vN|:alias]; no version
 means latest.`,
-		Version:       version,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Every command: an explicit empty value is not a missing one.
