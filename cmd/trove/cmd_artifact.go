@@ -350,7 +350,7 @@ func printInfo(g *globals, info infoJSON) error {
 	fmt.Fprintf(tw, "type:\t%s\n", info.Type)
 	fmt.Fprintf(tw, "digest:\t%s\n", info.Digest)
 	fmt.Fprintf(tw, "aliases:\t%s\n", strings.Join(info.Aliases, ", "))
-	fmt.Fprintf(tw, "size:\t%s in %d files\n", humanSize(info.Size), info.FileCount)
+	fmt.Fprintf(tw, "size:\t%s in %s\n", humanSize(info.Size), count(int64(info.FileCount), "file"))
 	fmt.Fprintf(tw, "created:\t%s\n", info.CreatedAt.Local().Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(tw, "description:\t%s\n", info.Description)
 	fmt.Fprintf(tw, "metadata:\t%s\n", md)

@@ -187,6 +187,6 @@ func abandon(ctx context.Context, g *globals, c *trove.Client, name string, o pe
 	if o.asJSON {
 		return writeJSON(g.stdout, p)
 	}
-	_, err = fmt.Fprintf(g.stderr, "abandoned %s/%s/%s (%s): %d files, %s\n", p.Entity, p.Project, p.Name, p.DistributedID, p.FileCount, humanSize(p.Size))
+	_, err = fmt.Fprintf(g.stderr, "abandoned %s/%s/%s (%s): %s, %s\n", p.Entity, p.Project, p.Name, p.DistributedID, count(int64(p.FileCount), "file"), humanSize(p.Size))
 	return err
 }

@@ -129,3 +129,20 @@ func TestTypoSuggestions(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeLine: the size line of artifact info counts files in English.
+func TestSizeLine(t *testing.T) {
+	e := newEnv(t)
+	e.write("one.txt", "0123456789")
+	e.write("two/a", "a")
+	e.write("two/b", "b")
+	e.ok("artifact", "put", "one.txt", "-n", "one")
+	e.ok("artifact", "put", "two", "-n", "two")
+	for ref, want := range map[string]string{"one": "10 B in 1 file\n", "two": "2 B in 2 files\n"} {
+		out := e.ok("artifact", "info", ref).stdout
+		i := strings.Index(out, "size:")
+		if i < 0 || !strings.HasSuffix(strings.SplitAfter(out[i:], "\n")[0], " "+want) {
+			t.Errorf("artifact info %s: want a size line ending in %q:\n%s", ref, want, out)
+		}
+	}
+}
