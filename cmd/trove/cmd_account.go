@@ -186,6 +186,7 @@ func newKeyCmd(g *globals) *cobra.Command {
 	}
 	create.Flags().StringVar(&user, "user", "", "the user to create the key for (default: yourself)")
 	create.Flags().StringVar(&label, "label", "", "a note to tell the key apart, e.g. ci")
+	nonEmpty(create.Flags(), "user")
 	create.Flags().BoolVar(&createJSON, "json", false, "print the key's record and the key as JSON")
 
 	var lsUser string
@@ -222,6 +223,7 @@ func newKeyCmd(g *globals) *cobra.Command {
 		},
 	}
 	ls.Flags().StringVar(&lsUser, "user", "", "whose keys (default: yours)")
+	nonEmpty(ls.Flags(), "user")
 	ls.Flags().BoolVar(&lsJSON, "json", false, "print JSON")
 
 	var revokeUser string
@@ -249,6 +251,7 @@ func newKeyCmd(g *globals) *cobra.Command {
 		},
 	}
 	revoke.Flags().StringVar(&revokeUser, "user", "", "whose key (default: yours)")
+	nonEmpty(revoke.Flags(), "user")
 	cmd.AddCommand(create, ls, revoke)
 	return cmd
 }

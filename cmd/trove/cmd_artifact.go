@@ -15,7 +15,6 @@ import (
 
 	"github.com/troveml/trove"
 	"github.com/troveml/trove/internal/core"
-	"github.com/troveml/trove/internal/service"
 )
 
 // scope is the entity and project a command works in.
@@ -26,6 +25,7 @@ type scope struct {
 func (s *scope) flags(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVarP(&s.project, "project", "p", "", "project (default $TROVE_PROJECT, else uncategorized)")
 	cmd.PersistentFlags().StringVarP(&s.entity, "entity", "e", "", "entity (default $TROVE_ENTITY, else your user name)")
+	nonEmpty(cmd.PersistentFlags(), "project", "entity")
 }
 
 func newArtifactCmd(g *globals) *cobra.Command {
@@ -127,8 +127,9 @@ application credentials); -n NAME is required when there is no PATH.`,
 	f.StringVar(&o.refName, "reference-name", "", "name of the entry (one object) or folder (a prefix) of a single --reference")
 	f.BoolVar(&o.noChecksum, "no-checksum", false, "references: collect no checksums (the digest is the URI; nothing is verified on download)")
 	f.IntVar(&o.maxObjects, "max-objects", 10000, "references: most objects a prefix or directory may expand to")
-	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
+	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 30d, 2w or 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a version even when it has no files (an empty directory), which is otherwise refused")
+	nonEmpty(f, "name", "type", "reference-name", "ttl")
 	return cmd
 }
 
@@ -332,6 +333,7 @@ The last line of stdout is the directory.`,
 		},
 	}
 	cmd.Flags().StringVar(&root, "root", "", "directory to download into (default ./artifacts/NAME:vN)")
+	nonEmpty(cmd.Flags(), "root")
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"ref": …, "dir": …} as JSON`)
 	return cmd
 }
@@ -379,7 +381,7 @@ func printInfo(g *globals, info infoJSON) error {
 	fmt.Fprintf(tw, "type:\t%s\n", info.Type)
 	fmt.Fprintf(tw, "digest:\t%s\n", info.Digest)
 	fmt.Fprintf(tw, "aliases:\t%s\n", strings.Join(info.Aliases, ", "))
-	fmt.Fprintf(tw, "size:\t%s in %d files\n", humanSize(info.Size), info.FileCount)
+	fmt.Fprintf(tw, "size:\t%s in %s\n", humanSize(info.Size), count(int64(info.FileCount), "file"))
 	fmt.Fprintf(tw, "created:\t%s\n", info.CreatedAt.Local().Format("2006-01-02 15:04:05"))
 	fmt.Fprintf(tw, "description:\t%s\n", info.Description)
 	fmt.Fprintf(tw, "metadata:\t%s\n", md)
@@ -465,6 +467,7 @@ func newLsCmd(g *globals, sc *scope) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&typ, "type", "t", "", "only artifacts of this type")
+	nonEmpty(cmd.Flags(), "type")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
 }
@@ -618,7 +621,7 @@ deleted with its aliases, unless a registry links it; --ttl none keeps it for go
 	}
 	cmd.Flags().StringVarP(&desc, "description", "d", "", "new description")
 	cmd.Flags().StringVarP(&metadata, "metadata", "m", "", "new metadata, a JSON object (replaces the old)")
-	cmd.Flags().StringVar(&ttl, "ttl", "", `time-to-live from the version's creation, e.g. 24h; "none" clears it`)
+	cmd.Flags().StringVar(&ttl, "ttl", "", `time-to-live from the version's creation, e.g. 24h, 30d or 2w; "none" clears it`)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
 	return cmd
 }
@@ -691,17 +694,18 @@ func newDiffCmd(g *globals, sc *scope) *cobra.Command {
 	return cmd
 }
 
-// parseTTLFlag reads a --ttl: a Go duration (720h, 90m) of more than 0 and
-// at most 100 years, or, when allowNone, "none" for no time-to-live (0).
+// parseTTLFlag reads a --ttl: a duration (30d, 2w, 720h, 1w2d12h; see
+// parseTTL) of more than 0 and at most 100 years, or, when allowNone,
+// "none" for no time-to-live (0).
 func parseTTLFlag(s string, allowNone bool) (time.Duration, error) {
 	if allowNone && s == "none" {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(s)
+	d, err := parseTTL(s)
 	if err != nil {
-		return 0, core.Errorf(core.ErrInvalid, "--ttl %q: want a duration such as 720h or 90m", s)
+		return 0, core.Errorf(core.ErrInvalid, "--ttl %v: want a duration such as 30d, 2w, 720h or 90m", err)
 	}
-	if d <= 0 || d > service.MaxTTL {
+	if d <= 0 {
 		return 0, core.Errorf(core.ErrInvalid, "--ttl %q: want more than 0 and at most 100 years", s)
 	}
 	return d, nil

@@ -48,7 +48,7 @@ with an optional unit: 10GB or 500MB (powers of 1000), 10GiB or 10G (powers of
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(g.stdout, "reclaimed %s; the cache now holds %s in %d blobs\n", cache.FormatSize(freed), cache.FormatSize(used), files)
+			_, err = fmt.Fprintf(g.stdout, "reclaimed %s; the cache now holds %s in %s\n", cache.FormatSize(freed), cache.FormatSize(used), count(int64(files), "blob"))
 			return err
 		},
 	})

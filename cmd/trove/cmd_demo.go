@@ -109,6 +109,7 @@ so that the projects are admin's in the web UI.`,
 		},
 	}
 	cmd.Flags().StringVarP(&sc.entity, "entity", "e", "", "entity that gets the projects (default $TROVE_ENTITY, else your user name)")
+	nonEmpty(cmd.Flags(), "entity")
 	return cmd
 }
 

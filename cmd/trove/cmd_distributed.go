@@ -22,6 +22,7 @@ func (o *distributedOptions) flags(cmd *cobra.Command, finish bool) {
 	f.StringVarP(&o.name, "name", "n", "", "artifact name (required)")
 	f.StringVarP(&o.typ, "type", "t", "dataset", "artifact type: dataset, model, result, …")
 	f.StringVar(&o.id, "id", "", "distributed id shared by the writers and the finisher (required; also the group of the upload run)")
+	nonEmpty(f, "name", "type", "id")
 	if finish {
 		f.StringArrayVarP(&o.aliases, "alias", "a", nil, "alias to put on the version (repeatable)")
 		f.StringVarP(&o.desc, "description", "d", "", "description of the version")

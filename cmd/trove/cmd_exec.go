@@ -71,6 +71,7 @@ failed, and trove exec exits with CMD's exit code.`,
 	f.StringArrayVar(&o.uses, "use", nil, "input REF[=ENV] to download and record (repeatable)")
 	f.StringArrayVar(&o.logs, "log", nil, "output NAME:TYPE=PATH to log when CMD succeeds (repeatable)")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a --log PATH that holds no file (an empty directory) as an empty version instead of failing the run")
+	nonEmpty(f, "job-type", "name", "group", "config")
 	return cmd
 }
 
@@ -152,6 +153,17 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 		}
 	}
 	return withClient(ctx, g, sc, func(c *trove.Client) error {
+		// Resolve every input before the run exists, so that a typo or a
+		// version the user may not read leaves no failed run behind. The
+		// run then uses the version resolved here, even if an alias moves.
+		used := make([]*trove.Version, len(inputs))
+		for i, in := range inputs {
+			v, err := c.Artifact(ctx, in.raw)
+			if err != nil {
+				return core.Errorf(core.KindOf(err), "--use %s: %w", in.raw, err)
+			}
+			used[i] = v
+		}
 		run, err := c.StartRun(ctx, trove.RunOptions{Name: o.name, JobType: o.jobType, Group: o.group, Config: cfg,
 			Entity: c.Entity(), Project: c.Project()})
 		if err != nil {
@@ -172,8 +184,8 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 		env := append(os.Environ(),
 			"TROVE_RUN_ID="+run.ID, "TROVE_RUN_NAME="+run.Name,
 			trove.EnvEntity+"="+run.Entity, trove.EnvProject+"="+run.Project)
-		for _, in := range inputs {
-			v, err := run.UseArtifact(ctx, in.raw)
+		for i, in := range inputs {
+			v, err := run.UseArtifact(ctx, used[i])
 			if err != nil {
 				return fail(err)
 			}

@@ -73,7 +73,7 @@ func runGC(ctx context.Context, g *globals, o gcOptions) error {
 	if rep.DryRun {
 		verb = "would free"
 	}
-	_, err = fmt.Fprintf(g.stdout, "%s %d blobs, %.1f MiB; kept %d\n", verb, rep.Freed, float64(rep.FreedBytes)/(1<<20), rep.Kept)
+	_, err = fmt.Fprintf(g.stdout, "%s %s, %.1f MiB; kept %d\n", verb, count(int64(rep.Freed), "blob"), float64(rep.FreedBytes)/(1<<20), rep.Kept)
 	if err == nil && rep.Kept > 0 {
 		// Say why, on stderr: "kept" right after a delete surprises.
 		fmt.Fprintf(g.stderr, "trove: %d unused blobs were kept: stored or announced to a client within the lease time (1h by default), younger than the grace period, or being collected by another gc; a later run frees them\n", rep.Kept)

@@ -110,6 +110,7 @@ func newPendingShowCmd(g *globals, sc *scope) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.id, "id", "", "distributed id (required)")
+	nonEmpty(cmd.Flags(), "id")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print as JSON")
 	return cmd
 }
@@ -173,6 +174,7 @@ finished cannot be abandoned (delete its version instead).`,
 		},
 	}
 	cmd.Flags().StringVar(&o.id, "id", "", "distributed id (required)")
+	nonEmpty(cmd.Flags(), "id")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print the abandoned artifact as JSON")
 	return cmd
 }
@@ -185,6 +187,6 @@ func abandon(ctx context.Context, g *globals, c *trove.Client, name string, o pe
 	if o.asJSON {
 		return writeJSON(g.stdout, p)
 	}
-	_, err = fmt.Fprintf(g.stderr, "abandoned %s/%s/%s (%s): %d files, %s\n", p.Entity, p.Project, p.Name, p.DistributedID, p.FileCount, humanSize(p.Size))
+	_, err = fmt.Fprintf(g.stderr, "abandoned %s/%s/%s (%s): %s, %s\n", p.Entity, p.Project, p.Name, p.DistributedID, count(int64(p.FileCount), "file"), humanSize(p.Size))
 	return err
 }

@@ -102,11 +102,13 @@ query meets damage.`,
 	f.BoolVar(&o.noPresign, "no-presign", false, "carry blob bytes through the server even when the blob store could presign URLs")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	nonEmpty(f, "data", "db", "blobs", "tls-cert", "tls-key", "encryption-key-file")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	f.BoolVar(&o.demo, "demo", false, "fill the store with the demo projects admin/mnist and admin/zoo as the server starts (once)")
 	f.DurationVar(&o.gcInterval, "gc-interval", time.Hour, "collect garbage (free blobs only deleted versions held) this often; 0 = never (trove gc runs it by hand)")
 	f.DurationVar(&o.dbCheckInterval, "db-check-interval", 6*time.Hour, "check the metadata database for damage (SQLite quick_check, PostgreSQL catalog) at start and this often, failing /readyz on damage; 0 = at start only")
-	f.DurationVar(&o.pendingTTL, "pending-ttl", service.DefaultPendingTTL, "abandon a distributed artifact nobody upserted to for this long, so that GC can free its blobs; 0 = never")
+	o.pendingTTL = service.DefaultPendingTTL
+	f.Var((*ttlValue)(&o.pendingTTL), "pending-ttl", "abandon a distributed artifact nobody upserted to for this long (e.g. 7d), so that GC can free its blobs; 0 = never")
 	return cmd
 }
 

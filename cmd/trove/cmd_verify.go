@@ -94,8 +94,8 @@ func runVerify(ctx context.Context, g *globals, o verifyOptions) error {
 func printVerify(w io.Writer, rep trove.VerifyReport) error {
 	var b strings.Builder
 	if rep.BlobError == "" {
-		fmt.Fprintf(&b, "checked %d blobs (%.1f MiB): %d corrupt, %d missing\n",
-			rep.Checked, float64(rep.Bytes)/(1<<20), len(rep.Corrupt), len(rep.Missing))
+		fmt.Fprintf(&b, "checked %s (%.1f MiB): %d corrupt, %d missing\n",
+			count(int64(rep.Checked), "blob"), float64(rep.Bytes)/(1<<20), len(rep.Corrupt), len(rep.Missing))
 	}
 	if db := rep.Database; db != nil {
 		if db.OK {
@@ -132,7 +132,11 @@ func printVerify(w io.Writer, rep trove.VerifyReport) error {
 		}
 	}
 	if recorded > 0 {
-		fmt.Fprintf(&b, "%d blobs count as missing: log their content again (trove artifact put) to restore every version above\n", recorded)
+		verb := "count"
+		if recorded == 1 {
+			verb = "counts"
+		}
+		fmt.Fprintf(&b, "%s %s as missing: log their content again (trove artifact put) to restore every version above\n", count(int64(recorded), "blob"), verb)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/service"
 )
 
 func FuzzParseUse(f *testing.F) {
@@ -98,6 +100,35 @@ func FuzzHelperRequest(f *testing.F) {
 		req2, _, err := parseRequest(b)
 		if err != nil || req2.ID != req.ID || req2.Op != req.Op {
 			t.Fatalf("re-encoded request %s parsed as %+v, %v; want %+v", b, req2, err, req)
+		}
+	})
+}
+
+func FuzzParseTTL(f *testing.F) {
+	for _, s := range []string{"30d", "2w", "1w2d12h", "1.5d", "720h", "90m", "0", "", "-1d", "1d-", "6000w", "1µs", ".d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseTTL(s)
+		if !strings.ContainsAny(s, "dw+-") {
+			// Without days or weeks (or a sign), a TTL is a Go duration.
+			g, gerr := time.ParseDuration(s)
+			if gerr == nil && g <= service.MaxTTL && (err != nil || g != d) {
+				t.Fatalf("parseTTL(%q) = %v, %v; time.ParseDuration: %v", s, d, err, g)
+			}
+			if err == nil && gerr != nil {
+				t.Fatalf("parseTTL(%q) = %v; time.ParseDuration refuses it: %v", s, d, gerr)
+			}
+		}
+		if err != nil {
+			return
+		}
+		if d < 0 || d > service.MaxTTL {
+			t.Fatalf("parseTTL(%q) = %v, out of [0, 100 years]", s, d)
+		}
+		// A TTL read back from its Go form is itself.
+		if back, err := parseTTL(d.String()); err != nil || back != d {
+			t.Fatalf("parseTTL(%q) = %v; parseTTL(%q) = %v, %v", s, d, d.String(), back, err)
 		}
 	})
 }

@@ -9,16 +9,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/core"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -97,9 +96,11 @@ entity (else your user name) and project (else "uncategorized").
 
 References name versions as [[entity/]project/]name[:vN|:alias]; no version
 means latest.`,
-		Version:       version,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Every command: an explicit empty value is not a missing one.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return checkNonEmpty(cmd) },
 	}
 	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g), newDemoCmd(g),
 		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g), newRegistryCmd(g),
@@ -109,8 +110,8 @@ means latest.`,
 }
 
 // groups makes every command that only holds subcommands refuse an unknown
-// subcommand (cobra would print the help and succeed) and print its help
-// when given none.
+// subcommand (cobra would print the help and succeed), with the names it
+// is close to, and print its help when given none.
 func groups(cmd *cobra.Command) {
 	for _, sub := range cmd.Commands() {
 		groups(sub)
@@ -119,9 +120,26 @@ func groups(cmd *cobra.Command) {
 		cmd.Args = cobra.ArbitraryArgs
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return fmt.Errorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+				return unknownCommand(cmd, args[0])
 			}
 			return cmd.Help()
 		}
 	}
+}
+
+// unknownCommand refuses name as a subcommand of cmd, on one line, with
+// cobra's suggestions (close in spelling, or starting with name).
+func unknownCommand(cmd *cobra.Command, name string) error {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, which only its own path sets
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		q := make([]string, len(s))
+		for i, n := range s {
+			q[i] = strconv.Quote(n)
+		}
+		return core.Errorf(core.ErrInvalid, "%s; did you mean %s? See %s --help", msg, strings.Join(q, " or "), cmd.CommandPath())
+	}
+	return core.Errorf(core.ErrInvalid, "%s; see %s --help", msg, cmd.CommandPath())
 }

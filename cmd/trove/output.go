@@ -91,6 +91,14 @@ func versionInfo(ctx context.Context, v *trove.Version) (infoJSON, error) {
 	return info, nil
 }
 
+// count says how many of a thing, singular or plural: 1 file, 2 files.
+func count(n int64, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
 // humanSize formats bytes for people: 1.5 MiB.
 func humanSize(n int64) string {
 	const unit = 1024

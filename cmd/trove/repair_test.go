@@ -39,7 +39,7 @@ func TestRepairCLI(t *testing.T) {
 		}
 		r = e.trove("verify", "--repair")
 		if r.code != 1 || !strings.Contains(r.stdout, "moved to quarantine/"+d.Hex()+"/") ||
-			!strings.Contains(r.stdout, "1 blobs count as missing") {
+			!strings.Contains(r.stdout, "1 blob counts as missing") {
 			t.Fatalf("verify --repair: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		q, _ := filepath.Glob(filepath.Join(data, "blobs", "quarantine", d.Hex(), "*"))
