@@ -29,6 +29,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -53,7 +54,26 @@ const (
 	// EnvEncryptionKeyFile names the key file of an encrypted embedded
 	// store (see Options.EncryptionKeyFile).
 	EnvEncryptionKeyFile = "TROVE_ENCRYPTION_KEY_FILE"
+	// EnvNoSync, set to a true value (1, true), opens an embedded store
+	// without durability syncs (see Options.NoSync); trove server reads it
+	// as the default of --no-sync.
+	EnvNoSync = "TROVE_NO_SYNC"
 )
+
+// NoSyncFromEnv reports whether $TROVE_NO_SYNC asks for a store without
+// durability syncs: unset or empty is false, else a value strconv.ParseBool
+// takes (1, true, 0, false…); anything else is core.ErrInvalid.
+func NoSyncFromEnv() (bool, error) {
+	v := os.Getenv(EnvNoSync)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, core.Errorf(core.ErrInvalid, "%s=%q: want 1 or 0 (true or false)", EnvNoSync, v)
+	}
+	return b, nil
+}
 
 // DefaultProject is the project used when none is given.
 const DefaultProject = "uncategorized"
@@ -86,6 +106,14 @@ type Options struct {
 	// keeps its blobs in plain fails too. Ignored for a server, which has
 	// its own. Default: $TROVE_ENCRYPTION_KEY_FILE.
 	EncryptionKeyFile string
+	// NoSync, for scratch stores, opens an embedded store without the
+	// syncs that make every acknowledged commit survive a power loss
+	// (blob files and their directories fsynced before the commit, SQLite
+	// in synchronous(FULL)): faster, but a power loss or kernel crash may
+	// lose the last commits or their blobs. A crash of the process loses
+	// nothing either way. Ignored for a server (trove server --no-sync).
+	// Default: $TROVE_NO_SYNC (1 or true turns syncs off).
+	NoSync bool
 	// Logger receives debug messages; nil keeps the SDK silent.
 	Logger *slog.Logger
 	// Progress, when set, is told about long transfers (hashing, uploads,
@@ -184,7 +212,13 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.openEmbedded(ctx, dir, firstNonEmpty(opts.EncryptionKeyFile, os.Getenv(EnvEncryptionKeyFile))); err != nil {
+	noSync := opts.NoSync
+	if !noSync {
+		if noSync, err = NoSyncFromEnv(); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.openEmbedded(ctx, dir, firstNonEmpty(opts.EncryptionKeyFile, os.Getenv(EnvEncryptionKeyFile)), noSync); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -270,8 +304,8 @@ func looksLikeHostPort(u string) bool {
 // directory, creating them on first use. With keyFile the blobs are
 // encrypted under the key in it; either way the store must record the same
 // (blob.OpenChecked), as a server on the directory checks too.
-func (c *Client) openEmbedded(ctx context.Context, dir, keyFile string) error {
-	var bopts blob.Options
+func (c *Client) openEmbedded(ctx context.Context, dir, keyFile string, noSync bool) error {
+	bopts := blob.Options{NoSync: noSync}
 	if keyFile != "" {
 		var err error
 		if bopts.EncryptionKey, err = blob.LoadKey(keyFile); err != nil {
@@ -281,7 +315,7 @@ func (c *Client) openEmbedded(ctx context.Context, dir, keyFile string) error {
 	if err := meta.PrivateDir(dir); err != nil {
 		return core.Errorf(core.ErrInvalid, "data directory: %w", err)
 	}
-	m, err := meta.OpenSQLite(ctx, filepath.Join(dir, "trove.db"))
+	m, err := meta.OpenSQLiteWith(ctx, filepath.Join(dir, "trove.db"), meta.Options{NoSync: noSync})
 	if err != nil {
 		return err
 	}

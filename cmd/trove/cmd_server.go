@@ -30,6 +30,7 @@ type serverOptions struct {
 	tlsCert, tlsKey       string
 	encryptionKeyFile     string
 	noPresign             bool
+	noSync                bool
 	logFormat, logLevel   string
 	shutdownTimeout       time.Duration
 	demo                  bool
@@ -77,6 +78,12 @@ its blobs in plain. Embedded CLIs and SDKs on the same data directory give the
 key with TROVE_ENCRYPTION_KEY_FILE. Trove does not encrypt S3 blobs: use the
 bucket's server-side encryption.
 
+Every acknowledged commit is durable: file blobs and the directories that
+received them are fsynced, once per commit, before the metadata commit, and
+SQLite runs in WAL with synchronous(FULL). For a scratch store, --no-sync (or
+TROVE_NO_SYNC=1) skips those syncs: faster, but a power loss may lose the last
+commits or their blobs (a crash of the process still loses nothing).
+
 On first start the server creates the site administrator "admin" and writes its
 API key to DATA/admin-api-key (mode 0600). Create more users with
   TROVE_URL=http://HOST:PORT TROVE_API_KEY=$(cat DATA/admin-api-key) trove user create NAME
@@ -100,6 +107,7 @@ query meets damage.`,
 	f.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	f.StringVar(&o.encryptionKeyFile, "encryption-key-file", "", "encrypt file blobs at rest with AES-256-GCM under the 32-byte key in this file (mode 0600; 32 raw bytes or 64 hex digits; default $TROVE_ENCRYPTION_KEY_FILE)")
 	f.BoolVar(&o.noPresign, "no-presign", false, "carry blob bytes through the server even when the blob store could presign URLs")
+	f.BoolVar(&o.noSync, "no-sync", false, "scratch stores only: skip the fsyncs that make every acknowledged commit survive a power loss (file blobs and their directories, SQLite synchronous FULL); a process crash still loses nothing (default $TROVE_NO_SYNC)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	nonEmpty(f, "data", "db", "blobs", "tls-cert", "tls-key", "encryption-key-file")
@@ -161,7 +169,12 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	if o.blobs == "" {
 		o.blobs = (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(data, "blobs"))}).String()
 	}
-	var bopts blob.Options
+	if !o.noSync {
+		if o.noSync, err = trove.NoSyncFromEnv(); err != nil {
+			return err
+		}
+	}
+	bopts := blob.Options{NoSync: o.noSync}
 	if o.encryptionKeyFile == "" {
 		o.encryptionKeyFile = os.Getenv(trove.EnvEncryptionKeyFile)
 	}
@@ -171,7 +184,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		}
 	}
 
-	m, err := meta.Open(ctx, o.db)
+	m, err := meta.OpenWith(ctx, o.db, meta.Options{NoSync: o.noSync})
 	if err != nil {
 		return err
 	}

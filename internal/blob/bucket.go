@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	gcblob "gocloud.dev/blob"
@@ -27,13 +28,38 @@ import (
 //
 // Writes are atomic — a blob appears whole or not at all: the file store
 // renames a complete temporary file, S3 publishes an object only when its
-// PutObject or CompleteMultipartUpload succeeds — but on disk not synced: a
-// blob survives a crash of the process that wrote it, not a power loss or
-// kernel crash. Trove trades that for speed, since an fsync per blob would
-// dominate the cost of logging many small files; a blob lost that way is
-// caught as missing or corrupt when read.
+// PutObject or CompleteMultipartUpload succeeds.
+//
+// Durability of the file store. Every acknowledged commit survives a power
+// loss or kernel crash, not only a crash of the process: each blob's
+// temporary file is fsynced before it is renamed into place (by the
+// goroutine that wrote it, so blobs written in parallel sync in parallel),
+// and the directories that received new entries — a blob's fan-out
+// directory, and the parent of a directory created on the way — are
+// remembered and fsynced, once each, by Sync, which the service calls once
+// per commit, just before the metadata commit that references the blobs (a
+// barrier per commit, not per blob). Sync covers the blobs this Bucket
+// wrote; a blob another process wrote and has not yet committed itself is
+// made durable by that process's own Sync. Options.NoSync turns all of this
+// off for scratch stores, where speed matters more than surviving a power
+// loss (TROVE_NO_SYNC=1, trove server --no-sync): blobs then survive a crash
+// of the process, not a power loss, and one lost that way is caught as
+// missing or corrupt when read. S3 and memory stores have nothing to sync.
 type Bucket struct {
-	bucket *gcblob.Bucket
+	// noSync, syncFile and syncDir: see Options.NoSync and Sync. The hooks
+	// are fsync(2) on a file and on the directory at a path; tests replace
+	// them to count the calls.
+	noSync   bool
+	syncFile func(f *os.File) error
+	syncDir  func(path string) error
+	// syncMu serializes Syncs, so that a Sync returns only once every
+	// directory dirtied before it started is synced, also by a concurrent
+	// Sync that took it from dirty first.
+	syncMu sync.Mutex
+	// dirtyMu guards dirty, the directories with entries not yet synced.
+	dirtyMu sync.Mutex
+	dirty   map[string]struct{}
+	bucket  *gcblob.Bucket
 	// root is the directory of a bucket opened with a file:// URL, "" for
 	// other drivers. Knowing it lets Ingest rename instead of copy, and List
 	// walk the tree once instead of once per page.
@@ -61,6 +87,10 @@ type Options struct {
 	// keeps content while hashing it, so it needs room for the largest blob
 	// being ingested; "" means os.TempDir().
 	SpoolDir string
+	// NoSync, for scratch stores, skips the fsyncs that make a file://
+	// store's blobs durable before a commit references them (see Bucket):
+	// faster, but a power loss may lose blobs of acknowledged commits.
+	NoSync bool
 }
 
 // opener opens the bucket a URL of one scheme names.
@@ -143,7 +173,11 @@ func openFile(_ context.Context, u *url.URL, o Options) (*Bucket, error) {
 	if err != nil {
 		return nil, core.Errorf(core.ErrUnavailable, "open blob directory %s: %w", dir, err)
 	}
-	return &Bucket{bucket: b, root: dir, key: key}, nil
+	fb := &Bucket{bucket: b, root: dir, key: key, noSync: o.NoSync, syncFile: (*os.File).Sync, syncDir: syncDirPath}
+	// The store's directory may have just been created: its entry in its
+	// parent is synced with the first commit's blobs.
+	fb.markDirty(dir, filepath.Dir(dir))
+	return fb, nil
 }
 
 // openMem opens mem://.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/troveml/trove/internal/core"
 )
 
@@ -83,6 +85,12 @@ func (b *Bucket) writeFileTemp(ctx context.Context, r io.Reader, limit int64) (s
 	if enc != nil && rerr == nil && werr == nil {
 		werr = enc.Close()
 	}
+	if rerr == nil && werr == nil && !b.noSync {
+		// Durable before it gets its name (see Bucket), here in the
+		// goroutine that wrote it, so that parallel writes sync in
+		// parallel.
+		werr = b.fsyncFile(f)
+	}
 	cerr := f.Close()
 	switch {
 	case rerr != nil:
@@ -106,17 +114,111 @@ func (b *Bucket) writeFileTemp(ctx context.Context, r io.Reader, limit int64) (s
 // afterwards, whatever happens.
 func (b *Bucket) publishPath(tmp string, d core.Digest) error {
 	dst := b.path(keyOf(d))
+	dir := filepath.Dir(dst)
 	err := os.Rename(tmp, dst)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
 			err = os.Rename(tmp, dst)
+			// The fan-out directory, and sha256/ itself, may be new:
+			// their entries must be synced too.
+			b.markDirty(filepath.Dir(dir), b.root)
 		}
 	}
 	if err != nil {
 		os.Remove(tmp)
 		return diskErr("blob: store "+d.String(), err)
 	}
+	b.markDirty(dir)
 	return nil
+}
+
+// markDirty records directories that received entries not yet synced.
+func (b *Bucket) markDirty(dirs ...string) {
+	if b.noSync {
+		return
+	}
+	b.dirtyMu.Lock()
+	if b.dirty == nil {
+		b.dirty = make(map[string]struct{})
+	}
+	for _, d := range dirs {
+		b.dirty[d] = struct{}{}
+	}
+	b.dirtyMu.Unlock()
+}
+
+// Sync implements Syncer: it makes every blob this Bucket stored so far
+// durable, by fsyncing once each the directories that received new entries
+// since the last Sync (the blob files themselves were synced before their
+// rename). The service calls it once per commit, before the metadata commit
+// that references the blobs. It does nothing with Options.NoSync and on
+// stores other than file://. On failure the directories stay to be synced
+// by the next Sync.
+func (b *Bucket) Sync(ctx context.Context) error {
+	if b.root == "" || b.noSync {
+		return nil
+	}
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
+	b.dirtyMu.Lock()
+	dirty := b.dirty
+	b.dirty = nil
+	b.dirtyMu.Unlock()
+	if len(dirty) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(syncParallelism)
+	for dir := range dirty {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			if err := b.fsyncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		for dir := range dirty {
+			b.markDirty(dir)
+		}
+		return diskErr("blob: sync", err)
+	}
+	return nil
+}
+
+// syncParallelism bounds the directory fsyncs of one Sync in flight at once:
+// a commit of many files touches up to 256 fan-out directories.
+const syncParallelism = 16
+
+// fsyncFile and fsyncDir call the sync hooks, fsync(2) when unset.
+func (b *Bucket) fsyncFile(f *os.File) error {
+	if b.syncFile != nil {
+		return b.syncFile(f)
+	}
+	return f.Sync()
+}
+
+func (b *Bucket) fsyncDir(path string) error {
+	if b.syncDir != nil {
+		return b.syncDir(path)
+	}
+	return syncDirPath(path)
+}
+
+// syncDirPath fsyncs the directory at path.
+func syncDirPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // ingestFile is Ingest for a file:// bucket: one pass writes and hashes a

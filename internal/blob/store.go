@@ -67,6 +67,17 @@ type Store interface {
 	List(ctx context.Context, fn func(d core.Digest, size int64, modTime time.Time) error) error
 }
 
+// Syncer is the optional ability of a Store to make the blobs it stored
+// durable on demand (a file:// Bucket, see Bucket). The service calls Sync
+// once per commit, after the commit's blobs are stored and before the
+// metadata that references them is committed. Check for it with a type
+// assertion; a Store without it has nothing to sync.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
+var _ Syncer = (*Bucket)(nil)
+
 // Key layout. Blob keys spread over 256 "directories" so that no directory of
 // the file driver grows too large; they use only [a-z0-9/], which every
 // driver stores verbatim (fileblob maps such a key to root/<key>).

@@ -43,7 +43,7 @@ func TestMigrateDigests(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "old.db")
-		db, err := sql.Open("sqlite", sqliteDSN(path, true))
+		db, err := sql.Open("sqlite", sqliteDSN(path, true, false))
 		if err != nil {
 			t.Fatal(err)
 		}

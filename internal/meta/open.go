@@ -17,12 +17,17 @@ import (
 //
 // An unknown scheme is core.ErrInvalid.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
+	return OpenWith(ctx, rawURL, Options{})
+}
+
+// OpenWith is Open with Options.
+func OpenWith(ctx context.Context, rawURL string, o Options) (*Store, error) {
 	scheme, rest, isURL := splitScheme(rawURL)
 	switch {
 	case rawURL == "":
 		return nil, core.Errorf(core.ErrInvalid, "database URL is empty")
 	case !isURL:
-		return OpenSQLite(ctx, rawURL)
+		return OpenSQLiteWith(ctx, rawURL, o)
 	case scheme == "postgres", scheme == "postgresql":
 		return OpenPostgres(ctx, rawURL)
 	case scheme == "sqlite":
@@ -30,7 +35,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		if err != nil {
 			return nil, core.Errorf(core.ErrInvalid, "database URL %q: %w", rawURL, err)
 		}
-		return OpenSQLite(ctx, path)
+		return OpenSQLiteWith(ctx, path, o)
 	}
 	return nil, core.Errorf(core.ErrInvalid, "database URL %q: unknown scheme %q; known: postgres://, postgresql://, sqlite:// or a file path",
 		redactURL(rawURL), scheme)

@@ -36,6 +36,26 @@ const busyTimeout = 30 * time.Second
 // several query-only connections in deferred transactions: in WAL mode they
 // read a snapshot and never wait for the writer, nor take its connection.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	return OpenSQLiteWith(ctx, path, Options{})
+}
+
+// Options are the settings of a metadata store that do not belong in its
+// URL.
+type Options struct {
+	// NoSync, for scratch stores, opens SQLite with synchronous(NORMAL)
+	// instead of FULL: commits then survive a crash of the process but a
+	// power loss may lose the last ones (never corrupt the file). It pairs
+	// with blob.Options.NoSync (TROVE_NO_SYNC=1, trove server --no-sync).
+	// PostgreSQL ignores it: its durability is the server's configuration.
+	NoSync bool
+}
+
+// OpenSQLiteWith is OpenSQLite with Options.
+//
+// By default every acknowledged commit is durable: WAL with
+// synchronous(FULL), which fsyncs the WAL at each commit. Options.NoSync
+// trades that for speed.
+func OpenSQLiteWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if path == "" {
 		return nil, core.Errorf(core.ErrInvalid, "sqlite database path is empty")
 	}
@@ -58,14 +78,14 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, core.Errorf(core.ErrUnavailable, "creating %s: %w", abs, err)
 	}
 
-	wdb, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	wdb, err := sql.Open("sqlite", sqliteDSN(abs, true, o.NoSync))
 	if err != nil {
 		return nil, core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
 	}
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxIdleTime(0)
-	rdb, err := sql.Open("sqlite", sqliteDSN(abs, false))
+	rdb, err := sql.Open("sqlite", sqliteDSN(abs, false, o.NoSync))
 	if err != nil {
 		_ = wdb.Close()
 		return nil, core.Errorf(core.ErrUnavailable, "opening %s: %w", abs, err)
@@ -152,14 +172,20 @@ func openErr(abs string, err error) error {
 }
 
 // sqliteDSN returns the modernc.org/sqlite data source name of the file at
-// abs, for the write pool or the read pool.
-func sqliteDSN(abs string, write bool) string {
+// abs, for the write pool or the read pool, with synchronous(FULL) unless
+// noSync.
+func sqliteDSN(abs string, write, noSync bool) string {
 	v := url.Values{}
 	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	v.Add("_pragma", "foreign_keys(1)")
-	// NORMAL is durable across application crashes in WAL mode; only a power
-	// loss may drop the last commits, never corrupt the file.
-	v.Add("_pragma", "synchronous(NORMAL)")
+	// FULL in WAL mode syncs the WAL at every commit: a commit survives a
+	// power loss. NORMAL (NoSync) is durable across application crashes
+	// only; a power loss may drop the last commits, never corrupt the file.
+	if noSync {
+		v.Add("_pragma", "synchronous(NORMAL)")
+	} else {
+		v.Add("_pragma", "synchronous(FULL)")
+	}
 	if write {
 		v.Set("_txlock", "immediate")
 	} else {

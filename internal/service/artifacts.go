@@ -242,6 +242,9 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 		// Unless verify --repair found some damaged since (verify.go).
 		return LogResult{Missing: missing}, err
 	}
+	if err := s.syncBlobs(ctx); err != nil {
+		return LogResult{}, err
+	}
 	now := s.now()
 	v, created, err := s.meta.CommitVersion(ctx, meta.Commit{
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
@@ -259,6 +262,23 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	}
 	s.log.DebugContext(ctx, "logged artifact", "version", v.FullName(), "created", created, "digest", v.Digest)
 	return LogResult{Version: v, Created: created}, nil
+}
+
+// blobSyncer is blob.Syncer: a store that makes the blobs it stored durable
+// on demand (a file:// store).
+type blobSyncer interface {
+	Sync(ctx context.Context) error
+}
+
+// syncBlobs makes the blobs stored so far durable (blob.Syncer), once per
+// commit, before the metadata commit that references them: an acknowledged
+// commit never names a blob a power loss can take. Stores without Sync (S3,
+// memory) and stores opened with NoSync have nothing to do.
+func (s *Service) syncBlobs(ctx context.Context) error {
+	if sy, ok := s.blobs.(blobSyncer); ok {
+		return sy.Sync(ctx)
+	}
+	return nil
 }
 
 // missingOf returns the blobs of a manifest's stored (non-reference) entries

@@ -28,6 +28,9 @@ func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (LogRes
 	if len(missing) > 0 {
 		return LogResult{Missing: missing}, nil
 	}
+	if err := s.syncBlobs(ctx); err != nil {
+		return LogResult{}, err
+	}
 	err = s.meta.UpsertPending(ctx, u)
 	if mbe := (*meta.MissingBlobsError)(nil); errors.As(err, &mbe) {
 		// Collected since missingOf looked, or never leased: upload again.
@@ -56,6 +59,9 @@ func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogRes
 	}
 	if len(missing) > 0 {
 		return LogResult{Missing: missing}, nil
+	}
+	if err := s.syncBlobs(ctx); err != nil {
+		return LogResult{}, err
 	}
 	v, created, err := s.meta.FinishPending(ctx, meta.Finish{
 		Upsert: u, Description: req.Description, Metadata: md, Aliases: aliases, AllowEmpty: req.AllowEmpty,
