@@ -949,10 +949,13 @@ func helperVersion(v *trove.Version) helperVersionJSON {
 	return out
 }
 
-func helperVersions(vs []*trove.Version) []helperVersionJSON {
-	out := make([]helperVersionJSON, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, helperVersion(v))
+func helperVersions(vs []*trove.Version) []helperVersionJSON { return mapAll(vs, helperVersion) }
+
+// mapAll returns f of each element of xs, as a non-nil slice (JSON []).
+func mapAll[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
 	}
 	return out
 }
@@ -990,13 +993,7 @@ func helperRun(r *trove.Run) helperRunJSON {
 	return out
 }
 
-func helperRuns(rs []*trove.Run) []helperRunJSON {
-	out := make([]helperRunJSON, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, helperRun(r))
-	}
-	return out
-}
+func helperRuns(rs []*trove.Run) []helperRunJSON { return mapAll(rs, helperRun) }
 
 // helperEntry is a manifest entry as the helper answers it.
 type helperEntry struct {
