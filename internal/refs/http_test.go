@@ -18,9 +18,9 @@ import (
 type webFile struct {
 	mu        sync.Mutex
 	body      string
-	etag      bool // send an ETag (a hash of body)
-	noHead    bool // answer HEAD with 405
-	chunked   bool // send no Content-Length
+	etag      bool      // send an ETag (a hash of body)
+	noHead    bool      // answer HEAD with 405
+	chunked   bool      // send no Content-Length
 	modTime   time.Time // Last-Modified; zero sends none
 	ctype     string    // Content-Type; "" lets ServeContent sniff it
 	heads     int
