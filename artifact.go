@@ -294,6 +294,12 @@ func RefName(name string) RefOption { return func(o *refOptions) { o.Name = name
 // nothing is verified on download.
 func NoChecksum() RefOption { return func(o *refOptions) { o.NoChecksum = true } }
 
+// AllowHTML takes an http(s) URL whose server answers with an HTML page
+// although the URL names no .html file. Such a reference is otherwise
+// refused when the artifact is logged: it is most likely a directory
+// listing or a login page, not the data behind it.
+func AllowHTML() RefOption { return func(o *refOptions) { o.AllowHTML = true } }
+
 // MaxObjects bounds how many objects a prefix or directory may expand to
 // (default 10,000; n must be at least 1). More is an error when the
 // artifact is logged, never a silent truncation.
@@ -307,7 +313,10 @@ func MaxObjects(n int) RefOption {
 // the URI and the checksum information of each object (ETag, version id,
 // size; the SHA-256 of a local file), so the version changes exactly when a
 // referenced object does, and Download fetches the objects from where they
-// are. Naming follows the reference system:
+// are. An http(s) server that sends neither ETag nor Last-Modified cannot
+// be pinned: such a reference is logged with a warning (Options.Notify),
+// and its downloads check only the size. Naming follows the reference
+// system:
 //
 //	AddReference("s3://b/checkpoints/model.h5")                       → model.h5
 //	AddReference("s3://b/model.h5", RefName("models/mymodel.h5"))     → models/mymodel.h5

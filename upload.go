@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/refs"
 	"github.com/troveml/trove/internal/service"
 )
 
@@ -194,6 +195,7 @@ func (c *Client) resolveRefs(ctx context.Context, a *Artifact) ([]core.Entry, er
 			return nil
 		})
 	}
+
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -209,6 +211,15 @@ func (c *Client) resolveRefs(ctx context.Context, a *Artifact) ([]core.Entry, er
 			}
 			from[e.Path] = a.refs[i].uri
 			out = append(out, e)
+		}
+	}
+	if c.notify != nil {
+		for i, es := range got {
+			for _, e := range es {
+				if !refs.Pinned(e) {
+					c.notify(fmt.Sprintf("warning: reference %s: its server sends neither ETag nor Last-Modified, so Trove cannot tell when it changes; downloads check only its size (%d bytes)", a.refs[i].uri, e.Size))
+				}
+			}
 		}
 	}
 	return out, nil

@@ -77,6 +77,7 @@ type putOptions struct {
 	noChecksum bool
 	maxObjects int
 	maxSet     bool // --max-objects was given
+	allowHTML  bool
 	ttl        string
 	allowEmpty bool
 }
@@ -100,7 +101,10 @@ resolves to the existing version and a changed object makes a new one. A URI
 naming one object gives one entry, named by its base name or --reference-name; a
 prefix or directory gives one entry per object under it, relative to it, inside
 the folder --reference-name when given. A prefix of more than --max-objects
-objects is an error. Credentials come from the environment (AWS_*, Google
+objects is an error. An http(s) URL that answers with an HTML page but names no
+.html file (a directory listing, a login page) is refused unless --allow-html; a
+server that sends neither ETag nor Last-Modified cannot be pinned, which is said
+on stderr (downloads then check only the size). Credentials come from the environment (AWS_*, Google
 application credentials); -n NAME is required when there is no PATH.`,
 		Example: `  trove artifact put ./data -n bike-dataset -t dataset -a best
   trove artifact put model.h5 -n bike-model -t model -m '{"ap50": 0.71}'
@@ -127,6 +131,7 @@ application credentials); -n NAME is required when there is no PATH.`,
 	f.StringVar(&o.refName, "reference-name", "", "name of the entry (one object) or folder (a prefix) of a single --reference")
 	f.BoolVar(&o.noChecksum, "no-checksum", false, "references: collect no checksums (the digest is the URI; nothing is verified on download)")
 	f.IntVar(&o.maxObjects, "max-objects", 10000, "references: most objects a prefix or directory may expand to")
+	f.BoolVar(&o.allowHTML, "allow-html", false, "references: take an http(s) URL that answers with an HTML page (e.g. a directory listing), refused otherwise")
 	f.StringVar(&o.ttl, "ttl", "", "time-to-live, e.g. 30d, 2w or 720h: the version is deleted at its creation + TTL (identical content: resets that version's TTL)")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a version even when it has no files (an empty directory), which is otherwise refused")
 	nonEmpty(f, "name", "type", "reference-name", "ttl")
@@ -143,6 +148,8 @@ func addReferences(a *trove.Artifact, o putOptions) error {
 			return core.Errorf(core.ErrInvalid, "--no-checksum applies to --reference; there is none")
 		case o.maxSet:
 			return core.Errorf(core.ErrInvalid, "--max-objects applies to --reference; there is none")
+		case o.allowHTML:
+			return core.Errorf(core.ErrInvalid, "--allow-html applies to --reference; there is none")
 		}
 		return nil
 	}
@@ -158,6 +165,9 @@ func addReferences(a *trove.Artifact, o putOptions) error {
 	}
 	if o.maxSet {
 		opts = append(opts, trove.MaxObjects(o.maxObjects))
+	}
+	if o.allowHTML {
+		opts = append(opts, trove.AllowHTML())
 	}
 	for _, uri := range o.references {
 		if err := a.AddReference(uri, opts...); err != nil {

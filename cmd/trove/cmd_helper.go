@@ -314,6 +314,7 @@ type artifactOp struct {
 	URI        string `json:"uri"`
 	Checksum   *bool  `json:"checksum"`
 	MaxObjects *int   `json:"max_objects"`
+	AllowHTML  bool   `json:"allow_html"`
 }
 
 // parseRequest reads one line of input: a request and its arguments.
@@ -725,6 +726,9 @@ func (h *helper) artifact(ctx context.Context, c *trove.Client, s artifactArg) (
 			}
 			if o.MaxObjects != nil {
 				opts = append(opts, trove.MaxObjects(*o.MaxObjects))
+			}
+			if o.AllowHTML {
+				opts = append(opts, trove.AllowHTML())
 			}
 			err = art.AddReference(o.URI, opts...)
 		case "remove":

@@ -120,6 +120,25 @@ query meets damage.`,
 	return cmd
 }
 
+// announcer tells the operator what the server is doing as it starts and
+// stops: a line "trove: …" on stderr, meant for a person, or with
+// --log-format json a log record like every other, so that stderr is JSON
+// lines from the first line to the last.
+type announcer struct {
+	g    *globals
+	log  *slog.Logger // JSON records at any level; nil for text lines
+	json bool
+}
+
+// line says text, or logs msg with attrs as one JSON record.
+func (a announcer) line(text, msg string, attrs ...any) {
+	if a.json {
+		a.log.Info(msg, attrs...)
+		return
+	}
+	fmt.Fprintf(a.g.stderr, "trove: %s\n", text)
+}
+
 // serverLogger builds the server's slog logger on stderr.
 func serverLogger(g *globals, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
@@ -152,6 +171,11 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	log, err := serverLogger(g, o.logFormat, o.logLevel)
 	if err != nil {
 		return err
+	}
+	say := announcer{g: g}
+	if o.logFormat == "json" {
+		// Announcements show at any --log-level, as the text lines do.
+		say.json, say.log = true, slog.New(slog.NewJSONHandler(g.stderr, nil))
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return core.Errorf(core.ErrInvalid, "--tls-cert and --tls-key go together")
@@ -216,7 +240,7 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 		return err
 	}
 	if created {
-		fmt.Fprintf(g.stderr, "trove: created user admin; its API key is in %s\n", keyFile)
+		say.line(fmt.Sprintf("created user admin; its API key is in %s", keyFile), "created user admin", "user", authz.AdminUser, "key_file", keyFile)
 	}
 	sopts := server.Options{
 		Service: svc,
@@ -251,12 +275,15 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(g.stderr, "trove: serving %s://%s (metadata %s, blobs %s)\n", scheme, ln.Addr(), redact(o.db), redact(o.blobs))
-	signIn := ""
+	addr := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	say.line(fmt.Sprintf("serving %s (metadata %s, blobs %s)", addr, redact(o.db), redact(o.blobs)),
+		"serving", "url", addr, "metadata", redact(o.db), "blobs", redact(o.blobs))
+	signIn, keyAttrs := "", []any{}
 	if _, err := os.Stat(keyFile); err == nil {
-		signIn = fmt.Sprintf(" (the admin key is in %s)", keyFile)
+		signIn, keyAttrs = fmt.Sprintf(" (the admin key is in %s)", keyFile), []any{"admin_key_file", keyFile}
 	}
-	fmt.Fprintf(g.stderr, "trove: open %s in a browser and sign in with an API key%s\n", browseURL(scheme, ln.Addr()), signIn)
+	say.line(fmt.Sprintf("open %s in a browser and sign in with an API key%s", browseURL(scheme, ln.Addr()), signIn),
+		"web UI", append([]any{"url", browseURL(scheme, ln.Addr())}, keyAttrs...)...)
 
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error {
@@ -286,14 +313,15 @@ func runServer(ctx context.Context, g *globals, o serverOptions) error {
 				}
 				return fmt.Errorf("demo data: %w", err)
 			}
-			fmt.Fprintf(g.stderr, "trove: demo data ready in %[1]s/%[2]s and %[1]s/%[3]s (%[4]s)\n", authz.AdminUser, demoMnistProject, demoZooProject, runsAdded(n))
+			say.line(fmt.Sprintf("demo data ready in %[1]s/%[2]s and %[1]s/%[3]s (%[4]s)", authz.AdminUser, demoMnistProject, demoZooProject, runsAdded(n)),
+				"demo data ready", "projects", []string{authz.AdminUser + "/" + demoMnistProject, authz.AdminUser + "/" + demoZooProject}, "runs", n)
 			return nil
 		})
 	}
 	err = grp.Wait()
 	if ctx.Err() != nil {
 		// Ctrl-C or SIGTERM: a clean shutdown, not a failure.
-		fmt.Fprintln(g.stderr, "trove: server stopped")
+		say.line("server stopped", "server stopped")
 		return nil
 	}
 	return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -14,7 +15,13 @@ import (
 )
 
 // httpScheme resolves http:// and https:// references: always one object,
-// identified by its ETag (else its URL) and Content-Length.
+// identified by its ETag (else its Last-Modified time, else its URL alone)
+// and Content-Length.
+//
+// An answer with neither ETag nor Last-Modified cannot be pinned: a later
+// change of the same size goes unnoticed (see Pinned). An HTML answer to a
+// URL that does not name an HTML file is refused unless Options.AllowHTML:
+// it is most likely a directory listing or a login page, not the data.
 type httpScheme struct {
 	c *http.Client
 }
@@ -64,7 +71,11 @@ func (h *httpScheme) List(ctx context.Context, u *url.URL, opts Options) ([]Obje
 	if err := statusErr(resp, what); err != nil {
 		return nil, err
 	}
+	if err := checkHTML(resp, u, opts, what); err != nil {
+		return nil, err
+	}
 	etag := resp.Header.Get("ETag")
+	lastMod := lastModified(resp)
 	size := resp.ContentLength
 	if size < 0 {
 		// No Content-Length (chunked): count the bytes, streaming.
@@ -76,15 +87,22 @@ func (h *httpScheme) List(ctx context.Context, u *url.URL, opts Options) ([]Obje
 			if err := statusErr(resp, what); err != nil {
 				return nil, err
 			}
-			etag = resp.Header.Get("ETag")
+			etag, lastMod = resp.Header.Get("ETag"), lastModified(resp)
 		}
 		if size, err = io.Copy(io.Discard, ctxReader{ctx, resp.Body}); err != nil {
 			return nil, netErr(err, what)
 		}
 	}
-	o := Object{URI: uri, Size: size, Digest: IdentityDigest("http", uri, etag, strconv.FormatInt(size, 10))}
-	if etag != "" {
+	o := Object{URI: uri, Size: size}
+	switch {
+	case etag != "":
+		o.Digest = IdentityDigest("http", uri, etag, strconv.FormatInt(size, 10))
 		o.Extra = map[string]string{"etag": etag}
+	case lastMod != "":
+		o.Digest = IdentityDigest("http", uri, "", strconv.FormatInt(size, 10), "last-modified", lastMod)
+		o.Extra = map[string]string{"last_modified": lastMod}
+	default:
+		o.Digest = IdentityDigest("http", uri, "", strconv.FormatInt(size, 10))
 	}
 	return []Object{o}, nil
 }
@@ -97,12 +115,15 @@ func (h *httpScheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, err
 	if err := checkHTTP(u); err != nil {
 		return nil, core.Errorf(core.ErrInvalid, "entry %q: %w", e.Path, err)
 	}
-	etag := e.Extra["etag"]
+	etag, lastMod := e.Extra["etag"], e.Extra["last_modified"]
 	hdr := http.Header{}
 	// If-Match compares strongly: a weak ETag never matches, so it is
 	// checked on the response instead.
 	if etag != "" && !strings.HasPrefix(etag, "W/") {
 		hdr.Set("If-Match", etag)
+	}
+	if etag == "" && lastMod != "" {
+		hdr.Set("If-Unmodified-Since", lastMod)
 	}
 	what := fmt.Sprintf("entry %q: reference %s", e.Path, e.Ref)
 	resp, err := h.do(ctx, http.MethodGet, e.Ref, hdr, what)
@@ -125,6 +146,8 @@ func (h *httpScheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, err
 		return &verifier{rc: resp.Body, e: e}, nil
 	}
 	switch got := resp.Header.Get("ETag"); {
+	case resp.StatusCode == http.StatusPreconditionFailed && etag == "" && lastMod != "":
+		return fail(changed(e, "it was modified after %s", lastMod))
 	case resp.StatusCode == http.StatusPreconditionFailed:
 		return fail(changed(e, "the server no longer has ETag %s", etag))
 	case resp.StatusCode/100 != 2:
@@ -134,10 +157,69 @@ func (h *httpScheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, err
 			got = "none"
 		}
 		return fail(changed(e, "its ETag is %s, %s when it was logged", got, etag))
+	case etag == "" && lastMod != "" && lastModified(resp) != lastMod:
+		got := lastModified(resp)
+		if got == "" {
+			got = "none"
+		}
+		return fail(changed(e, "its Last-Modified is %s, %s when it was logged", got, lastMod))
 	case resp.ContentLength >= 0 && resp.ContentLength != e.Size:
 		return fail(changed(e, "its size is %d bytes, %d when it was logged", resp.ContentLength, e.Size))
 	}
 	return &verifier{rc: resp.Body, e: e}, nil
+}
+
+// Pinned reports whether a downloaded reference entry can be checked to be
+// the object that was logged: false for an http(s) reference logged with
+// checksums whose server sent neither ETag nor Last-Modified, where only
+// the size is checked. Logging such a reference is allowed, with a warning.
+func Pinned(e core.Entry) bool {
+	u, err := url.Parse(e.Ref)
+	if err != nil || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) {
+		return true
+	}
+	if e.Digest == URIDigest(e.Ref) {
+		return true // logged without checksums: nothing was meant to be pinned
+	}
+	return e.Extra["etag"] != "" || e.Extra["last_modified"] != ""
+}
+
+// lastModified is resp's Last-Modified header when it holds a valid HTTP
+// date, normalised to the IMF-fixdate form, else "".
+func lastModified(resp *http.Response) string {
+	v := resp.Header.Get("Last-Modified")
+	if v == "" {
+		return ""
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return ""
+	}
+	return t.UTC().Format(http.TimeFormat)
+}
+
+// htmlNames are the extensions of URLs that name an HTML file on purpose.
+var htmlNames = []string{".html", ".htm", ".xhtml", ".shtml"}
+
+// checkHTML refuses an HTML answer to a URL that does not name an HTML
+// file: a directory listing (http://host/data/), an index or login page is
+// almost always a mistaken reference to the files behind it. opts.AllowHTML
+// takes it anyway.
+func checkHTML(resp *http.Response, u *url.URL, opts Options, what string) error {
+	if opts.AllowHTML {
+		return nil
+	}
+	ct := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Type")))
+	if !strings.HasPrefix(ct, "text/html") && !strings.HasPrefix(ct, "application/xhtml+xml") {
+		return nil
+	}
+	base := strings.ToLower(path.Base(u.Path))
+	for _, ext := range htmlNames {
+		if strings.HasSuffix(base, ext) {
+			return nil
+		}
+	}
+	return core.Errorf(core.ErrInvalid, "%s: the server answered with an HTML page (%s), most likely a directory listing or a login page, not the data; reference each file instead, or allow the page (--allow-html; AllowHTML() in Go; allow_html=True in Python)", what, resp.Header.Get("Content-Type"))
 }
 
 // do sends one request; what names it in errors. Asking for the identity encoding keeps the

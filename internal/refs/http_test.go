@@ -18,12 +18,15 @@ import (
 type webFile struct {
 	mu        sync.Mutex
 	body      string
-	etag      bool // send an ETag (a hash of body)
-	noHead    bool // answer HEAD with 405
-	chunked   bool // send no Content-Length
+	etag      bool      // send an ETag (a hash of body)
+	noHead    bool      // answer HEAD with 405
+	chunked   bool      // send no Content-Length
+	modTime   time.Time // Last-Modified; zero sends none
+	ctype     string    // Content-Type; "" lets ServeContent sniff it
 	heads     int
 	gets      int
 	lastMatch string // the If-Match of the last GET
+	lastUnmod string // the If-Unmodified-Since of the last GET
 }
 
 func (f *webFile) set(body string) {
@@ -44,6 +47,10 @@ func (f *webFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		f.gets++
 		f.lastMatch = r.Header.Get("If-Match")
+		f.lastUnmod = r.Header.Get("If-Unmodified-Since")
+	}
+	if f.ctype != "" {
+		w.Header().Set("Content-Type", f.ctype)
 	}
 	if f.etag {
 		w.Header().Set("ETag", fmt.Sprintf(`"%s"`, core.DigestOf([]byte(f.body)).Hex()[:16]))
@@ -57,7 +64,13 @@ func (f *webFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// ServeContent answers HEAD, If-Match (412) and ranges like a real server.
-	http.ServeContent(w, r, "", serverTime, strings.NewReader(f.body))
+	http.ServeContent(w, r, "", f.modTime, strings.NewReader(f.body))
+}
+
+func (f *webFile) touch(body string, t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.body, f.modTime = body, t
 }
 
 var serverTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -233,4 +246,125 @@ func TestHTTPIgnoresIfMatch(t *testing.T) {
 	mu.Unlock()
 	_, err = r.Open(t.Context(), es[0])
 	wantKind(t, err, core.ErrCorrupt, `"x.txt"`, `its ETag is "two", "one" when it was logged`)
+}
+
+// TestHTTPLastModified: without an ETag, Last-Modified pins the object: it
+// is part of the digest, sent as If-Unmodified-Since, and checked on the
+// answer of a server that ignores that header.
+func TestHTTPLastModified(t *testing.T) {
+	f := &webFile{body: "0123456789", modTime: serverTime}
+	s := webServer(t, map[string]*webFile{"/data.bin": f})
+	r := httpResolver(s.Client())
+	uri := s.URL + "/data.bin"
+	es, err := r.Resolve(t.Context(), uri, refs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := es[0]
+	const lm = "Fri, 02 Jan 2026 03:04:05 GMT"
+	if e.Extra["last_modified"] != lm || e.Extra["etag"] != "" || !refs.Pinned(e) {
+		t.Fatalf("entry = %+v (pinned %v); want last_modified %q", e, refs.Pinned(e), lm)
+	}
+	if e.Digest == refs.IdentityDigest("http", uri, "", "10") {
+		t.Error("the digest ignores Last-Modified")
+	}
+	if got, err := readAll(t, r, e); err != nil || got != "0123456789" || f.lastUnmod != lm {
+		t.Fatalf("download = %q, %v (If-Unmodified-Since %q)", got, err, f.lastUnmod)
+	}
+	// Same size, same name, new contents a minute later: caught.
+	f.touch("9876543210", serverTime.Add(time.Minute))
+	_, err = readAll(t, r, e)
+	wantKind(t, err, core.ErrCorrupt, `"data.bin"`, "modified after "+lm)
+	// Logged again, it is another object: another digest.
+	es2, err := r.Resolve(t.Context(), uri, refs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es2[0].Digest == e.Digest {
+		t.Error("a changed Last-Modified gave the same digest")
+	}
+	// A server that ignores If-Unmodified-Since is caught by its answer.
+	var mu sync.Mutex
+	mod := serverTime
+	lax := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Last-Modified", mod.Format(http.TimeFormat))
+		w.Header().Set("Content-Length", "3")
+		io.WriteString(w, "abc")
+	}))
+	t.Cleanup(lax.Close)
+	es, err = r.Resolve(t.Context(), lax.URL+"/lax.txt", refs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	mod = serverTime.Add(time.Hour)
+	mu.Unlock()
+	_, err = readAll(t, r, es[0])
+	wantKind(t, err, core.ErrCorrupt, `"lax.txt"`, "its Last-Modified is Fri, 02 Jan 2026 04:04:05 GMT")
+}
+
+// TestHTTPUnpinned: a server with neither ETag nor Last-Modified gives an
+// entry that is not pinned (the SDK warns); a bad Last-Modified counts as
+// none.
+func TestHTTPUnpinned(t *testing.T) {
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Last-Modified", "yesterday")
+		io.WriteString(w, "x")
+	}))
+	t.Cleanup(bad.Close)
+	f := &webFile{body: "plain"}
+	s := webServer(t, map[string]*webFile{"/plain": f})
+	r := httpResolver(s.Client())
+	for _, uri := range []string{s.URL + "/plain", bad.URL + "/bad"} {
+		es, err := r.Resolve(t.Context(), uri, refs.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refs.Pinned(es[0]) || es[0].Extra != nil {
+			t.Errorf("%s: entry %+v is pinned", uri, es[0])
+		}
+		// Without checksums nothing was meant to be pinned.
+		es, err = r.Resolve(t.Context(), uri, refs.Options{NoChecksum: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !refs.Pinned(es[0]) {
+			t.Errorf("%s: a no-checksum entry counts as unpinned", uri)
+		}
+	}
+	for _, e := range []core.Entry{
+		{Path: "f", Ref: "file:///x", Digest: core.DigestOf([]byte("x"))},
+		{Path: "s", Ref: "s3://b/k", Digest: core.DigestOf([]byte("x"))},
+	} {
+		if !refs.Pinned(e) {
+			t.Errorf("%s: not pinned; only http(s) entries can be unpinned", e.Ref)
+		}
+	}
+}
+
+// TestHTTPRefusesHTML: an HTML answer to a URL that names no HTML file (a
+// directory listing) is refused unless allowed; an .html file is taken.
+func TestHTTPRefusesHTML(t *testing.T) {
+	const listing = `<html><body><a href="a.bin">a.bin</a></body></html>`
+	dir := &webFile{body: listing, etag: true, ctype: "text/html; charset=utf-8"}
+	sniffed := &webFile{body: "<!DOCTYPE html><html><title>Sign in</title></html>", etag: true}
+	page := &webFile{body: listing, etag: true, ctype: "text/html"}
+	xml := &webFile{body: "<a/>", etag: true, ctype: "application/xml"}
+	s := webServer(t, map[string]*webFile{"/data/": dir, "/login": sniffed, "/report.HTML": page, "/x.xml": xml})
+	r := httpResolver(s.Client())
+	for _, p := range []string{"/data/", "/login"} {
+		_, err := r.Resolve(t.Context(), s.URL+p, refs.Options{})
+		wantKind(t, err, core.ErrInvalid, "HTML page", "directory listing", "--allow-html")
+		es, err := r.Resolve(t.Context(), s.URL+p, refs.Options{AllowHTML: true})
+		if err != nil || len(es) != 1 {
+			t.Errorf("%s with AllowHTML: %v, %v", p, es, err)
+		}
+	}
+	for _, p := range []string{"/report.HTML", "/x.xml"} {
+		if _, err := r.Resolve(t.Context(), s.URL+p, refs.Options{}); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
 }

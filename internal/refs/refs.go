@@ -40,6 +40,10 @@ type Options struct {
 	NoChecksum bool
 	// MaxObjects bounds a prefix's expansion; 0 means DefaultMaxObjects.
 	MaxObjects int
+	// AllowHTML takes an http(s) URL that answers with an HTML page although
+	// it does not name an .html file (most likely a directory listing),
+	// which is otherwise refused.
+	AllowHTML bool
 }
 
 func (o Options) max() int {

@@ -86,7 +86,7 @@ func Serve(ctx context.Context, srv *Server, cfg ListenConfig) error {
 		return core.Errorf(core.ErrUnavailable, "server: %w", err)
 	case <-ctx.Done():
 	}
-	srv.log.Info("shutting down: waiting for in-flight requests", "timeout", timeout)
+	srv.log.Info("shutting down: waiting for in-flight requests", "timeout", timeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.server
 import os
+import threading
 import unittest
+from typing import Any
 
 import trove
 from trove import errors
 
 from .support import TroveTestCase, trove_cli
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
 
 
 class LogAndUseTest(TroveTestCase):
@@ -197,6 +206,29 @@ class LogAndUseTest(TroveTestCase):
             with self.assertRaises(errors.Error):
                 run.log_artifact(b)
         self.assertEqual(self.versions("refs-max"), [])
+
+    def test_http_reference_listing(self) -> None:
+        # Python's own http.server: a directory answers with an HTML listing
+        # (refused unless allow_html=True), a file with Last-Modified.
+        src = self.tree({"data/a.csv": "a,b\n"}, root="web")
+        handler = functools.partial(_QuietFiles, directory=src)
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.server_close)
+        self.addCleanup(httpd.shutdown)
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        with trove.init() as run:
+            a = trove.Artifact("listing", "dataset")
+            a.add_reference(url + "/data/")
+            with self.assertRaisesRegex(errors.Invalid, "directory listing"):
+                run.log_artifact(a)
+            self.assertEqual(self.versions("listing"), [])
+            b = trove.Artifact("listing", "dataset")
+            b.add_reference(url + "/data/", name="index.html", allow_html=True)
+            b.add_reference(url + "/data/a.csv")
+            run.log_artifact(b)
+        self.assertEqual(sorted(e.path for e in b.files()), ["a.csv", "index.html"])
+        self.assertEqual(self.read(b.get_entry("a.csv").download(root=os.path.join(self.tmp, "w"))), "a,b\n")
 
     def test_tables(self) -> None:
         with trove.init() as run:

@@ -482,6 +482,7 @@ class Artifact:
         name: Optional[str] = None,
         checksum: bool = True,
         max_objects: Optional[int] = None,
+        allow_html: bool = False,
     ) -> None:
         """Add a reference to an external object (or to every object under a
         prefix) instead of a copy of it: ``http(s)://``, ``s3://``, ``gs://``
@@ -492,7 +493,10 @@ class Artifact:
         with ``checksum=False`` only the URI is kept. ``name`` names the entry
         of a single object, or is the folder the objects under a prefix go in;
         without it an object is named by its base name. ``max_objects``
-        bounds how many objects a prefix may expand to.
+        bounds how many objects a prefix may expand to. An ``http(s)`` URL
+        that answers with an HTML page although it names no ``.html`` file
+        (most likely a directory listing) is refused when the artifact is
+        logged, unless ``allow_html=True``.
         """
         self._local("add_reference")
         if not isinstance(uri, str) or "://" not in uri:
@@ -502,7 +506,8 @@ class Artifact:
         if max_objects is not None and (not isinstance(max_objects, int) or max_objects <= 0):
             raise errors.Invalid(f"max_objects {max_objects!r}: want a positive integer")
         self._ops.append(
-            {"op": "reference", "uri": uri, "name": name or "", "checksum": bool(checksum), "max_objects": max_objects}
+            {"op": "reference", "uri": uri, "name": name or "", "checksum": bool(checksum), "max_objects": max_objects,
+             "allow_html": bool(allow_html)}
         )
 
     def remove(self, item: Union[str, "Entry"]) -> None:
