@@ -72,8 +72,8 @@ func parseMetadata(s string) (map[string]any, error) {
 type putOptions struct {
 	paths                     []string // PATH[=NAME] arguments
 	name, typ, desc, metadata string
-	aliases                         []string
-	json                            bool
+	aliases                   []string
+	json                      bool
 
 	references []string // --reference URIs
 	refName    string   // --reference-name, for a single --reference
