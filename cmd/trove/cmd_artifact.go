@@ -448,7 +448,7 @@ func getEntry(ctx context.Context, g *globals, v *trove.Version, file, root stri
 	e, err := v.Entry(ctx, file)
 	if err != nil {
 		if errors.Is(err, trove.ErrNotFound) {
-			return core.Errorf(core.ErrNotFound, "%s has no file %q (trove artifact files %s lists them)", v.FullName(), file, v.FullName())
+			return core.Errorf(core.ErrNotFound, "file %q not found in %s (trove artifact files %s lists its files)", file, v.FullName(), v.FullName())
 		}
 		return err
 	}
@@ -807,17 +807,14 @@ func parseSet(s string) (metadataEdit, error) {
 	if !utf8.ValidString(key) {
 		return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: KEY is not valid UTF-8", s)
 	}
+	var v any
 	if !json.Valid([]byte(raw)) {
 		if !utf8.ValidString(raw) {
 			return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: VALUE is neither JSON nor valid UTF-8 text", s)
 		}
 		return metadataEdit{key: key, value: raw}, nil
 	}
-	// Numbers as written: 12345678901234567890 stays exact, not a float.
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	if err := json.Unmarshal([]byte(raw), &v); err != nil { // valid JSON, such as 1e999, that Go cannot hold
 		return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: %v", s, err)
 	}
 	return metadataEdit{key: key, value: v}, nil
