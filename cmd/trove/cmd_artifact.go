@@ -121,7 +121,7 @@ objects is an error. Credentials come from the environment (AWS_*, Google
 application credentials); -n NAME is required when there is no PATH.`,
 		Example: `  trove artifact put ./data -n bike-dataset -t dataset -a best
   trove artifact put model.h5 -n bike-model -t model -m '{"ap50": 0.71}'
-  trove artifact put train=data/train test=data/test labels.csv -n bikes -t dataset
+  trove artifact put data/train=train data/test=test labels.csv -n bikes -t dataset
   trove artifact put checkpoints/model.h5=models/mymodel.h5 config.yaml -n bike-model -t model
   trove artifact put --reference s3://my-bucket/images -n images -t dataset
   trove artifact put --reference s3://my-bucket/model.h5 --reference-name models/mymodel.h5 -n bike-model -t model

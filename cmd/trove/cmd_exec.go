@@ -65,8 +65,8 @@ an output and the run is finished. When it fails, nothing is logged, the run is
 failed, and trove exec exits with CMD's exit code.
 
 An output's aliases, description and metadata are given by the name of its
---log: --log-alias NAME=ALIAS (repeatable), --log-description NAME=TEXT and
---log-metadata NAME=JSON (a JSON object), each at most once per NAME. NAME is
+--log: --log-alias NAME=ALIAS (repeatable), and at most one --log-description
+NAME=TEXT and one --log-metadata NAME=JSON (a JSON object) per NAME. NAME is
 everything before the first '='. A NAME with no --log, a NAME given to --log
 twice, a bad alias or malformed JSON is refused before the run is created.`,
 		Example: `  trove exec -j preprocess --log mnist_dataset:dataset=./data -- python prep.py

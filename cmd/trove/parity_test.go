@@ -66,6 +66,14 @@ func TestPutSeveralPaths(t *testing.T) {
 			t.Errorf("put ckpt/model.h5 (default name): %v", got)
 		}
 
+		// One PATH=NAME: the artifact is still named after PATH.
+		if v := e.ok("artifact", "put", "labels.csv=meta/labels.csv").lastLine(); !strings.HasSuffix(v, "/labels.csv:v0") {
+			t.Errorf("put labels.csv=meta/labels.csv logged %q", v)
+		}
+		if got := e.filePaths("labels.csv"); !slices.Equal(got, []string{"meta/labels.csv"}) {
+			t.Errorf("put labels.csv=meta/labels.csv: %v", got)
+		}
+
 		// Several, named and not.
 		v := e.ok("artifact", "put", "data/train=train", "data/test=splits/test/", "labels.csv",
 			"ckpt/model.h5=models/best.h5", "-n", "mixed", "-t", "dataset").lastLine()
