@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -68,9 +70,10 @@ func parseMetadata(s string) (map[string]any, error) {
 }
 
 type putOptions struct {
-	path, name, typ, desc, metadata string
-	aliases                         []string
-	json                            bool
+	paths                     []string // PATH[=NAME] arguments
+	name, typ, desc, metadata string
+	aliases                   []string
+	json                      bool
 
 	references []string // --reference URIs
 	refName    string   // --reference-name, for a single --reference
@@ -85,11 +88,25 @@ type putOptions struct {
 func newPutCmd(g *globals, sc *scope) *cobra.Command {
 	var o putOptions
 	cmd := &cobra.Command{
-		Use:   "put [PATH] [--reference URI]... -n NAME -t TYPE",
-		Short: "Log a file, a directory or references as a new artifact version",
+		Use:   "put [PATH[=NAME]]... [--reference URI]... -n NAME -t TYPE",
+		Short: "Log files, directories or references as a new artifact version",
 		Long: `Log a file or a directory (recursively) as a version of artifact NAME, through a
 run of job type "upload". Identical content is not stored twice: it resolves to
 the existing version. The last line of stdout is the version, entity/project/name:vN.
+
+One version may hold several files and directories: give several PATHs, each
+optionally as PATH=NAME. For a file, NAME is its entry name (default: its base
+name); for a directory, NAME is the folder its files go in (default: its files
+at the root of the version). So "put data" stores data's files at the root,
+"put data=data" stores them under data/, and "put model.h5=models/best.h5"
+stores one entry models/best.h5. Entry names are relative slash paths with no
+".", ".." or empty segments. Two arguments giving the same entry are an error,
+and nothing is logged. With more than one PATH, -n NAME is required.
+
+A PATH may itself contain '=': an argument that names an existing file or
+directory as a whole is that PATH; otherwise the longest part before an '='
+that exists is the PATH and the rest is NAME. So with a directory date=2024-01-01,
+"date=2024-01-01" logs it and "date=2024-01-01=part" logs it under part/.
 
 An artifact with no entries (an empty directory) is refused unless --allow-empty.
 
@@ -108,20 +125,19 @@ on stderr (downloads then check only the size). Credentials come from the enviro
 application credentials); -n NAME is required when there is no PATH.`,
 		Example: `  trove artifact put ./data -n bike-dataset -t dataset -a best
   trove artifact put model.h5 -n bike-model -t model -m '{"ap50": 0.71}'
+  trove artifact put data/train=train data/test=test labels.csv -n bikes -t dataset
+  trove artifact put checkpoints/model.h5=models/mymodel.h5 config.yaml -n bike-model -t model
   trove artifact put --reference s3://my-bucket/images -n images -t dataset
   trove artifact put --reference s3://my-bucket/model.h5 --reference-name models/mymodel.h5 -n bike-model -t model
   trove artifact put ./labels --reference file:///mnt/shared/images -n labelled -t dataset`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.path = args[0]
-			}
+			o.paths = args
 			o.maxSet = cmd.Flags().Changed("max-objects")
 			return runPut(cmd.Context(), g, sc, o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.name, "name", "n", "", "artifact name (default: the base name of PATH)")
+	f.StringVarP(&o.name, "name", "n", "", "artifact name (default: the base name of PATH, when there is one PATH)")
 	f.StringVarP(&o.typ, "type", "t", "dataset", "artifact type: dataset, model, result, …")
 	f.StringArrayVarP(&o.aliases, "alias", "a", nil, "alias to put on the version (repeatable)")
 	f.StringVarP(&o.desc, "description", "d", "", "description of the version")
@@ -178,20 +194,26 @@ func addReferences(a *trove.Artifact, o putOptions) error {
 }
 
 func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
-	if o.path == "" && len(o.references) == 0 {
+	if len(o.paths) == 0 && len(o.references) == 0 {
 		return core.Errorf(core.ErrInvalid, "nothing to log: give a PATH, one or more --reference URI, or both")
 	}
-	if o.path != "" {
-		if _, err := os.Stat(o.path); err != nil {
-			return core.Errorf(core.ErrNotFound, "%v", err)
+	args := make([]putArg, len(o.paths))
+	for i, s := range o.paths {
+		var err error
+		if args[i], err = parsePutArg(s, statKind); err != nil {
+			return err
 		}
 	}
 	if o.name == "" {
-		if o.path == "" {
+		switch len(args) {
+		case 0:
 			return core.Errorf(core.ErrInvalid, "-n NAME is required when only references are logged")
+		case 1:
+			abs, _ := filepath.Abs(args[0].path)
+			o.name = filepath.Base(abs)
+		default:
+			return core.Errorf(core.ErrInvalid, "-n NAME is required with several PATHs (%d given)", len(args))
 		}
-		abs, _ := filepath.Abs(o.path)
-		o.name = filepath.Base(abs)
 	}
 	var md map[string]any
 	if o.metadata != "" {
@@ -215,9 +237,8 @@ func runPut(ctx context.Context, g *globals, sc *scope, o putOptions) error {
 		}
 	}
 	a := trove.NewArtifact(o.name, o.typ)
-	if o.path != "" {
-		var err error
-		if a, err = artifactFromPath(o.name, o.typ, o.path); err != nil {
+	for _, arg := range args {
+		if err := arg.add(a); err != nil {
 			return err
 		}
 	}
@@ -291,6 +312,74 @@ func dedupNotice(v *trove.Version, desc string, md map[string]any) string {
 	return fmt.Sprintf("%s; its %s %s not changed (use trove artifact update)", msg, strings.Join(dropped, " and "), verb)
 }
 
+// putArg is one PATH[=NAME] argument of artifact put.
+type putArg struct {
+	path string // local file or directory
+	name string // entry name (file) or prefix (directory); "" for the default
+	dir  bool   // path is a directory
+}
+
+// statKind reports whether p exists and whether it is a directory.
+func statKind(p string) (isDir, ok bool) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return false, false
+	}
+	return fi.IsDir(), true
+}
+
+// parsePutArg reads PATH[=NAME]. Local paths may contain '=' (partitioned
+// data such as date=2024-01-01 is common), so the split is decided by what
+// exists: the whole argument when it exists, else the longest part before
+// an '=' that exists, the rest being NAME. stat says whether a path exists
+// and is a directory. NAME must be a valid entry path (a directory's may
+// end with '/'); a PATH that does not exist is ErrNotFound.
+func parsePutArg(s string, stat func(string) (isDir, ok bool)) (putArg, error) {
+	if s == "" {
+		return putArg{}, core.Errorf(core.ErrInvalid, "PATH is empty")
+	}
+	if dir, ok := stat(s); ok {
+		return putArg{path: s, dir: dir}, nil
+	}
+	for i := strings.LastIndexByte(s, '='); i >= 0; i = strings.LastIndexByte(s[:i], '=') {
+		path, name := s[:i], s[i+1:]
+		if path == "" {
+			break
+		}
+		dir, ok := stat(path)
+		if !ok {
+			continue
+		}
+		entry := name
+		if dir {
+			entry = strings.TrimSuffix(name, "/")
+		}
+		if name == "" {
+			return putArg{}, core.Errorf(core.ErrInvalid, "%s: empty NAME after '=' (drop the '=' for the default name)", s)
+		}
+		if err := core.ValidatePath(entry); err != nil {
+			return putArg{}, core.Errorf(core.ErrInvalid, "%s: NAME: %v", s, err)
+		}
+		return putArg{path: path, name: entry, dir: dir}, nil
+	}
+	if strings.Contains(s, "=") {
+		return putArg{}, core.Errorf(core.ErrNotFound, "%s: no such file or directory (nor any part of it before an '=', read as PATH=NAME)", s)
+	}
+	return putArg{}, core.Errorf(core.ErrNotFound, "%s: no such file or directory", s)
+}
+
+// add adds the argument's file or directory to a, as AddFile and AddDir do.
+func (p putArg) add(a *trove.Artifact) error {
+	var names []string
+	if p.name != "" {
+		names = []string{p.name}
+	}
+	if p.dir {
+		return a.AddDir(p.path, names...)
+	}
+	return a.AddFile(p.path, names...)
+}
+
 // artifactFromPath starts an artifact holding a file (stored under its base
 // name) or a directory's tree (paths relative to it).
 func artifactFromPath(name, typ, path string) (*trove.Artifact, error) {
@@ -308,24 +397,39 @@ func artifactFromPath(name, typ, path string) (*trove.Artifact, error) {
 }
 
 func newGetCmd(g *globals, sc *scope) *cobra.Command {
-	var root string
+	var root, file string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "get REF",
-		Short: "Download an artifact version",
+		Use:   "get REF [--root DIR] [--path FILE]",
+		Short: "Download an artifact version, or one file of it",
 		Long: `Download the files of a version into --root (default ./artifacts/NAME:vN). Files
 already present with the right content are kept; every downloaded byte is
 verified. References are fetched from where they are, with the credentials of
 the environment, as they were logged (S3 and GCS objects at their recorded
 version); one that changed and cannot be pinned is an error naming the entry.
-The last line of stdout is the directory.`,
+The last line of stdout is the directory.
+
+With --path FILE only that entry of the version is downloaded, to its path
+under the root, and the last line of stdout is the local file. A FILE that the
+version does not hold is a not-found error, and nothing is written.`,
+		Example: `  trove artifact get bike-dataset:v0
+  trove artifact get bike-model:best --root ./model
+  trove artifact get bike-model:latest --path models/mymodel.h5`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if file != "" {
+				if err := core.ValidatePath(file); err != nil {
+					return core.Errorf(core.ErrInvalid, "--path: %v", err)
+				}
+			}
 			return withClient(ctx, g, sc, func(c *trove.Client) error {
 				v, err := c.Artifact(ctx, args[0])
 				if err != nil {
 					return err
+				}
+				if file != "" {
+					return getEntry(ctx, g, v, file, root, asJSON)
 				}
 				dir, err := v.Download(ctx, root)
 				if err != nil {
@@ -343,9 +447,38 @@ The last line of stdout is the directory.`,
 		},
 	}
 	cmd.Flags().StringVar(&root, "root", "", "directory to download into (default ./artifacts/NAME:vN)")
-	nonEmpty(cmd.Flags(), "root")
-	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"ref": …, "dir": …} as JSON`)
+	cmd.Flags().StringVar(&file, "path", "", "download only this entry of the version (a path as artifact files lists it)")
+	nonEmpty(cmd.Flags(), "root", "path")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"ref": …, "dir": …} as JSON (with --path, also "path": the local file)`)
 	return cmd
+}
+
+// getEntry downloads the entry file of v under root and prints where it is.
+func getEntry(ctx context.Context, g *globals, v *trove.Version, file, root string, asJSON bool) error {
+	e, err := v.Entry(ctx, file)
+	if err != nil {
+		if errors.Is(err, trove.ErrNotFound) {
+			return core.Errorf(core.ErrNotFound, "file %q not found in %s (trove artifact files %s lists its files)", file, v.FullName(), v.FullName())
+		}
+		return err
+	}
+	local, err := e.Download(ctx, root)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if root == "" {
+			root = v.DefaultRoot()
+		}
+		dir, _ := filepath.Abs(root) // as Download did
+		return writeJSON(g.stdout, struct {
+			Ref  string `json:"ref"`
+			Dir  string `json:"dir"`
+			Path string `json:"path"`
+		}{v.FullName(), dir, local})
+	}
+	_, err = fmt.Fprintln(g.stdout, local)
+	return err
 }
 
 func newInfoCmd(g *globals, sc *scope) *cobra.Command {
@@ -576,29 +709,50 @@ func applyAliases(aliases, add, remove []string) []string {
 
 func newUpdateCmd(g *globals, sc *scope) *cobra.Command {
 	var desc, metadata, ttl string
+	var set, unset []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "update REF [-d DESC] [-m JSON] [--ttl DURATION|none]",
+		Use:   "update REF [-d DESC] [-m JSON | --set KEY=VALUE... --unset KEY...] [--ttl DURATION|none]",
 		Short: "Change the description, metadata or time-to-live of a version",
-		Long: `Change the description, metadata or time-to-live of a version. With --ttl 24h
-the version expires 24 hours after its creation (at once if that is past) and is
-deleted with its aliases, unless a registry links it; --ttl none keeps it for good.`,
+		Long: `Change the description, metadata or time-to-live of a version.
+
+-m JSON replaces the whole metadata object. --set KEY=VALUE and --unset KEY
+(repeatable) change one top-level key each and keep the others: VALUE is read
+as JSON when it parses as JSON (--set epochs=10 is the number 10, --set
+tags='["a","b"]' a list, --set ok=true a boolean), else as a string (--set
+note=hello). To store a string that looks like JSON, quote it as JSON:
+--set 'epochs="10"'. KEY is everything before the first '='. Unsetting a key
+the version does not have is an error, as is changing one key twice or
+combining --set or --unset with -m.
+
+With --ttl 24h the version expires 24 hours after its creation (at once if that
+is past) and is deleted with its aliases, unless a registry links it; --ttl none
+keeps it for good.`,
+		Example: `  trove artifact update bike-model:v3 -d "trained on the March data"
+  trove artifact update bike-model:v3 --set ap50=0.71 --set note="best so far" --unset draft
+  trove artifact update bike-model:v3 -m '{"ap50": 0.71}'
+  trove artifact update scratch:v0 --ttl 24h`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setDesc, setMD, setTTL := cmd.Flags().Changed("description"), cmd.Flags().Changed("metadata"), cmd.Flags().Changed("ttl")
-			if !setDesc && !setMD && !setTTL {
-				return core.Errorf(core.ErrInvalid, "nothing to do: give -d, -m or --ttl")
+			if !setDesc && !setMD && !setTTL && len(set) == 0 && len(unset) == 0 {
+				return core.Errorf(core.ErrInvalid, "nothing to do: give -d, -m, --set, --unset or --ttl")
+			}
+			if setMD && (len(set) > 0 || len(unset) > 0) {
+				return core.Errorf(core.ErrInvalid, "-m replaces all the metadata; --set and --unset change single keys: give one or the other")
+			}
+			edits, err := parseMetadataEdits(set, unset)
+			if err != nil {
+				return err
 			}
 			var d time.Duration
 			if setTTL {
-				var err error
 				if d, err = parseTTLFlag(ttl, true); err != nil {
 					return err
 				}
 			}
 			var md map[string]any
 			if setMD {
-				var err error
 				if md, err = parseMetadata(metadata); err != nil {
 					return err
 				}
@@ -614,6 +768,11 @@ deleted with its aliases, unless a registry links it; --ttl none keeps it for go
 				}
 				if setMD {
 					v.Metadata = md
+				}
+				if len(edits) > 0 {
+					if v.Metadata, err = applyMetadataEdits(v.Metadata, edits); err != nil {
+						return core.Errorf(core.KindOf(err), "%s: %w", v.FullName(), err)
+					}
 				}
 				if setTTL {
 					v.SetTTL(d)
@@ -631,9 +790,92 @@ deleted with its aliases, unless a registry links it; --ttl none keeps it for go
 	}
 	cmd.Flags().StringVarP(&desc, "description", "d", "", "new description")
 	cmd.Flags().StringVarP(&metadata, "metadata", "m", "", "new metadata, a JSON object (replaces the old)")
+	cmd.Flags().StringArrayVar(&set, "set", nil, "set one metadata key: KEY=VALUE, VALUE as JSON if it parses, else a string (repeatable)")
+	cmd.Flags().StringArrayVar(&unset, "unset", nil, "remove one metadata key, which must exist (repeatable)")
 	cmd.Flags().StringVar(&ttl, "ttl", "", `time-to-live from the version's creation, e.g. 24h, 30d or 2w; "none" clears it`)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
 	return cmd
+}
+
+// metadataEdit is one --set KEY=VALUE (unset false) or --unset KEY.
+type metadataEdit struct {
+	key   string
+	value any
+	unset bool
+}
+
+// parseSet reads --set KEY=VALUE: KEY is everything before the first '='
+// and is not empty; VALUE is JSON when it parses as JSON, else a string.
+func parseSet(s string) (metadataEdit, error) {
+	key, raw, ok := strings.Cut(s, "=")
+	if !ok {
+		return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: want KEY=VALUE", s)
+	}
+	if key == "" {
+		return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: empty KEY", s)
+	}
+	if !utf8.ValidString(key) {
+		return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: KEY is not valid UTF-8", s)
+	}
+	var v any
+	if !json.Valid([]byte(raw)) {
+		if !utf8.ValidString(raw) {
+			return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: VALUE is neither JSON nor valid UTF-8 text", s)
+		}
+		return metadataEdit{key: key, value: raw}, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &v); err != nil { // valid JSON, such as 1e999, that Go cannot hold
+		return metadataEdit{}, core.Errorf(core.ErrInvalid, "--set %q: %v", s, err)
+	}
+	return metadataEdit{key: key, value: v}, nil
+}
+
+// parseMetadataEdits reads the --set and --unset flags of update, refusing
+// a key changed twice.
+func parseMetadataEdits(set, unset []string) ([]metadataEdit, error) {
+	var edits []metadataEdit
+	seen := make(map[string]bool)
+	for _, s := range set {
+		e, err := parseSet(s)
+		if err != nil {
+			return nil, err
+		}
+		if seen[e.key] {
+			return nil, core.Errorf(core.ErrInvalid, "--set %q: key %q is changed twice", s, e.key)
+		}
+		seen[e.key] = true
+		edits = append(edits, e)
+	}
+	for _, k := range unset {
+		if k == "" {
+			return nil, core.Errorf(core.ErrInvalid, "--unset: empty KEY")
+		}
+		if seen[k] {
+			return nil, core.Errorf(core.ErrInvalid, "--unset %q: key %q is changed twice", k, k)
+		}
+		seen[k] = true
+		edits = append(edits, metadataEdit{key: k, unset: true})
+	}
+	return edits, nil
+}
+
+// applyMetadataEdits returns md with the edits applied, leaving md itself
+// unchanged. Unsetting a key md does not have is ErrNotFound: most often
+// a misspelt key, which a silent no-op would hide.
+func applyMetadataEdits(md map[string]any, edits []metadataEdit) (map[string]any, error) {
+	out := make(map[string]any, len(md)+len(edits))
+	maps.Copy(out, md)
+	for _, e := range edits {
+		if !e.unset {
+			out[e.key] = e.value
+			continue
+		}
+		if _, ok := out[e.key]; !ok {
+			return nil, core.Errorf(core.ErrNotFound, "no metadata key %q to unset", e.key)
+		}
+		delete(out, e.key)
+	}
+	return out, nil
 }
 
 func newDeleteCmd(g *globals, sc *scope) *cobra.Command {

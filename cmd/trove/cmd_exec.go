@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -19,6 +20,7 @@ import (
 type execOptions struct {
 	name, jobType, group, config string
 	uses, logs                   []string
+	logAliases, logDescs, logMDs []string // --log-alias, --log-description, --log-metadata NAME=…
 	command                      []string
 	allowEmpty                   bool
 }
@@ -33,6 +35,13 @@ type inputSpec struct {
 // outputSpec is a parsed --log NAME:TYPE=PATH.
 type outputSpec struct {
 	name, typ, path string
+}
+
+// outputExtras are what the --log-* flags attach to one --log output.
+type outputExtras struct {
+	aliases  []string
+	desc     string
+	metadata map[string]any
 }
 
 func newExecCmd(g *globals) *cobra.Command {
@@ -53,9 +62,17 @@ TROVE_RUN_ID attaches the same way (its --name, --job-type, --group and
 
 When CMD exits 0, each --log NAME:TYPE=PATH (a file or a directory) is logged as
 an output and the run is finished. When it fails, nothing is logged, the run is
-failed, and trove exec exits with CMD's exit code.`,
+failed, and trove exec exits with CMD's exit code.
+
+An output's aliases, description and metadata are given by the name of its
+--log: --log-alias NAME=ALIAS (repeatable), and at most one --log-description
+NAME=TEXT and one --log-metadata NAME=JSON (a JSON object) per NAME. NAME is
+everything before the first '='. A NAME with no --log, a NAME given to --log
+twice, a bad alias or malformed JSON is refused before the run is created.`,
 		Example: `  trove exec -j preprocess --log mnist_dataset:dataset=./data -- python prep.py
-  trove exec -j train --use mnist_dataset:latest=DATA --log mnist_model:model=model.h5 -- python train.py`,
+  trove exec -j train --use mnist_dataset:latest=DATA --log mnist_model:model=model.h5 -- python train.py
+  trove exec -j train --log mnist_model:model=model.h5 --log-alias mnist_model=best \
+    --log-description mnist_model="CNN, 10 epochs" --log-metadata 'mnist_model={"ap50": 0.71}' -- python train.py`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.command = args
@@ -70,6 +87,9 @@ failed, and trove exec exits with CMD's exit code.`,
 	f.StringVar(&o.config, "config", "", "run config as a JSON object")
 	f.StringArrayVar(&o.uses, "use", nil, "input REF[=ENV] to download and record (repeatable)")
 	f.StringArrayVar(&o.logs, "log", nil, "output NAME:TYPE=PATH to log when CMD succeeds (repeatable)")
+	f.StringArrayVar(&o.logAliases, "log-alias", nil, "NAME=ALIAS: an alias for the --log output NAME (repeatable)")
+	f.StringArrayVar(&o.logDescs, "log-description", nil, "NAME=TEXT: the description of the --log output NAME")
+	f.StringArrayVar(&o.logMDs, "log-metadata", nil, "NAME=JSON: the metadata (a JSON object) of the --log output NAME")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "log a --log PATH that holds no file (an empty directory) as an empty version instead of failing the run")
 	nonEmpty(f, "job-type", "name", "group", "config")
 	return cmd
@@ -129,6 +149,81 @@ func parseLog(s string) (outputSpec, error) {
 	return outputSpec{name: name, typ: typ, path: path}, nil
 }
 
+// parseLogOption reads NAME=VALUE of a --log-* flag: NAME is everything
+// before the first '=' (artifact names have none) and is a valid artifact
+// name; VALUE may be empty and is checked by the caller.
+func parseLogOption(flag, s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok {
+		return "", "", core.Errorf(core.ErrInvalid, "--%s %q: want NAME=VALUE, NAME that of a --log", flag, s)
+	}
+	if err := core.ValidateName(name); err != nil {
+		return "", "", core.Errorf(core.ErrInvalid, "--%s %q: %v", flag, s, err)
+	}
+	return name, value, nil
+}
+
+// parseOutputExtras reads the --log-* flags of o into one outputExtras per
+// --log name, refusing a name with no --log and a value given twice.
+func parseOutputExtras(o execOptions, outputs []outputSpec) (map[string]*outputExtras, error) {
+	extras := make(map[string]*outputExtras, len(outputs))
+	for _, out := range outputs {
+		if extras[out.name] != nil {
+			return nil, core.Errorf(core.ErrInvalid, "--log %s: the name is given twice; log one artifact once per run", out.name)
+		}
+		extras[out.name] = &outputExtras{}
+	}
+	lookup := func(flag, s string) (*outputExtras, string, error) {
+		name, value, err := parseLogOption(flag, s)
+		if err != nil {
+			return nil, "", err
+		}
+		x := extras[name]
+		if x == nil {
+			return nil, "", core.Errorf(core.ErrInvalid, "--%s %q: no --log %s:TYPE=PATH to attach it to", flag, s, name)
+		}
+		return x, value, nil
+	}
+	for _, s := range o.logAliases {
+		x, al, err := lookup("log-alias", s)
+		if err != nil {
+			return nil, err
+		}
+		if al != core.LatestAlias {
+			if err := core.ValidateAlias(al); err != nil {
+				return nil, core.Errorf(core.ErrInvalid, "--log-alias %q: %v", s, err)
+			}
+		}
+		if !slices.Contains(x.aliases, al) {
+			x.aliases = append(x.aliases, al)
+		}
+	}
+	descSet := make(map[*outputExtras]bool)
+	for _, s := range o.logDescs {
+		x, d, err := lookup("log-description", s)
+		if err != nil {
+			return nil, err
+		}
+		if descSet[x] {
+			return nil, core.Errorf(core.ErrInvalid, "--log-description %q: a description for that output is already given", s)
+		}
+		descSet[x], x.desc = true, d
+	}
+	for _, s := range o.logMDs {
+		x, js, err := lookup("log-metadata", s)
+		if err != nil {
+			return nil, err
+		}
+		if x.metadata != nil {
+			return nil, core.Errorf(core.ErrInvalid, "--log-metadata %q: metadata for that output is already given", s)
+		}
+		if x.metadata, err = parseMetadata(js); err != nil {
+			return nil, core.Errorf(core.ErrInvalid, "--log-metadata %q: %v", s, err)
+		}
+	}
+	return extras, nil
+}
+
 func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 	var inputs []inputSpec
 	for _, u := range o.uses {
@@ -145,6 +240,10 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 			return err
 		}
 		outputs = append(outputs, out)
+	}
+	extras, err := parseOutputExtras(o, outputs)
+	if err != nil {
+		return err
 	}
 	var cfg map[string]any
 	if o.config != "" {
@@ -206,9 +305,13 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 			return fail(exitError{code})
 		}
 		for _, out := range outputs {
-			v, err := logPath(ctx, run, out, o.allowEmpty)
+			x := extras[out.name]
+			v, err := logPath(ctx, run, out, x, o.allowEmpty)
 			if err != nil {
 				return fail(err)
+			}
+			if v.Deduplicated() {
+				fmt.Fprintln(g.stderr, dedupNotice(v, x.desc, x.metadata))
 			}
 			fmt.Fprintf(g.stderr, "trove: logged %s\n", v.FullName())
 		}
@@ -216,14 +319,16 @@ func runExec(ctx context.Context, g *globals, sc *scope, o execOptions) error {
 	})
 }
 
-// logPath logs a file or directory as an output of run.
-func logPath(ctx context.Context, run *trove.Run, out outputSpec, allowEmpty bool) (*trove.Version, error) {
+// logPath logs a file or directory as an output of run, with the
+// aliases, description and metadata of x.
+func logPath(ctx context.Context, run *trove.Run, out outputSpec, x *outputExtras, allowEmpty bool) (*trove.Version, error) {
 	a, err := artifactFromPath(out.name, out.typ, out.path)
 	if err != nil {
 		return nil, core.Errorf(core.KindOf(err), "--log %s:%s: %v", out.name, out.typ, err)
 	}
 	a.AllowEmpty = allowEmpty
-	return run.LogArtifact(ctx, a)
+	a.Description, a.Metadata = x.desc, x.metadata
+	return run.LogArtifact(ctx, a, x.aliases...)
 }
 
 // runChild runs the command with the terminal's streams and returns its
