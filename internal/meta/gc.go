@@ -134,6 +134,53 @@ func (s *Store) LeaseBlobs(ctx context.Context, ds []core.Digest, until time.Tim
 	return dead, err
 }
 
+// EndLeases ends the leases of ds that end no later than until: those
+// taken (or last extended) by a request that began by then, as a lease
+// lasts a fixed time. A lease extended past until — by a client told
+// "stored" after the caller's request began — stays, and so does the lease
+// of a blob that an entry of a staged commit still being written names
+// (staged.go): that commit's last step makes a version of its entries
+// without checking their blobs again, relying on their leases. It runs in
+// one transaction that first locks the lease rows, in digest order (FOR
+// UPDATE on PostgreSQL), so that a staged commit's chunk that holds them
+// has committed its entries before the deletion looks for them; then it
+// deletes, one statement per 500 digests. Digests without a lease are
+// skipped. core.ErrInvalid for an empty digest. Safe for concurrent use.
+func (s *Store) EndLeases(ctx context.Context, ds []core.Digest, until time.Time) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	_, sorted, err := digestList(ds)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(q q) error {
+		for rest := sorted; len(rest) > 0; {
+			batch := rest[:min(len(rest), leaseBatch)]
+			rest = rest[len(batch):]
+			list, _, err := digestList(batch)
+			if err != nil {
+				return err
+			}
+			if q.d.forUpdate != "" {
+				var n int
+				if err := q.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT digest FROM blob_leases
+					WHERE digest IN (`+q.d.textList()+`) ORDER BY digest`+q.d.forUpdate+`) AS locked`, list).Scan(&n); err != nil {
+					return err
+				}
+			}
+			if _, err := q.exec(ctx, `DELETE FROM blob_leases
+				WHERE digest IN (`+q.d.textList()+`) AND until <= ?
+				AND NOT EXISTS (SELECT 1 FROM entries e JOIN staged_versions sv ON sv.id = e.version_id
+					WHERE e.digest = blob_leases.digest AND e.ref = '' AND sv.dropping = 0)`,
+				list, micros(until)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Tombstoned returns those of ds that have a tombstone. core.ErrInvalid for
 // an empty digest.
 func (s *Store) Tombstoned(ctx context.Context, ds []core.Digest) (map[core.Digest]bool, error) {
