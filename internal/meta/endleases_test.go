@@ -61,3 +61,40 @@ func TestEndLeases(t *testing.T) {
 		}
 	})
 }
+
+// TestEndLeasesKeepsSync: EndLeases commits without waiting for the disk,
+// but leaves SQLite's write connection as durable as it found it
+// (synchronous FULL, 2), so that the next commit is synced; and a failing
+// EndLeases does too.
+func TestEndLeasesKeepsSync(t *testing.T) {
+	s := openFile(t)
+	ctx := t.Context()
+	sync := func() int {
+		t.Helper()
+		var v int
+		if err := s.wdb.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := sync(); got != 2 {
+		t.Fatalf("a new store's synchronous is %d, want 2 (FULL)", got)
+	}
+	d := core.DigestOf([]byte("x"))
+	if _, err := s.LeaseBlobs(ctx, []core.Digest{d}, stageT0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndLeases(ctx, []core.Digest{d}, stageT0); err != nil {
+		t.Fatal(err)
+	}
+	if got := sync(); got != 2 {
+		t.Errorf("synchronous after EndLeases is %d, want 2 (FULL)", got)
+	}
+	failing := errors.New("boom")
+	if err := s.writeUnsynced(ctx, func(q) error { return failing }); !errors.Is(err, failing) {
+		t.Errorf("writeUnsynced = %v, want its function's error", err)
+	}
+	if got := sync(); got != 2 {
+		t.Errorf("synchronous after a failed unsynced write is %d, want 2 (FULL)", got)
+	}
+}

@@ -111,7 +111,9 @@ package service
 // commit names, and decides that after locking the lease rows, which a
 // step holds until its entries are committed; a step that runs after the
 // lease ended checks the blob itself (live, or leased) and leases it anew.
-// Ending is best effort: if it fails, the lease lasts its time.
+// Ending is best effort: if it fails, the lease lasts its time. For the
+// same reason its transaction is not synced to disk (a power cut may undo
+// it, and the lease then lasts its time): it costs a commit no extra fsync.
 //
 // Damaged blobs (verify.go): the bytes a repair moved aside are kept under
 // the blob store's quarantine/ prefix, which List does not see, so GC never
