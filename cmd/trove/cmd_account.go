@@ -500,7 +500,8 @@ and key. What was removed is said on stderr.
 
 Logging out of a server with nothing saved for it is not an error: it says so
 and exits 0, so logout is safe to repeat. TROVE_API_KEY, when set, is not
-touched and is still used: logout says so.`,
+touched and is still used: logout says so. The key itself stays valid on the
+server (trove key revoke ID ends it).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var u string
