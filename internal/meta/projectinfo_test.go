@@ -36,6 +36,9 @@ func TestProjectInfos(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if _, err := s.CreateRegistry(ctx, core.Registry{Name: "vision"}, stageT0); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.SetProjectPublic(ctx, "f", "x", true); err != nil {
 			t.Fatal(err)
 		}

@@ -727,3 +727,29 @@ func TestGCLeasesEndWithUpsert(t *testing.T) {
 		})
 	}
 }
+
+// TestGCLeasesKeptByBadInput: a log refused as bad input changes nothing,
+// not even the leases of the blobs it names.
+func TestGCLeasesKeptByBadInput(t *testing.T) {
+	for _, st := range gcStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			db, bl := st.open(t)
+			e := openGC(t, db, bl, service.Options{})
+			ctx := t.Context()
+			c := []byte("told stored, then named by a bad log")
+			d := core.DigestOf(c)
+			if err := e.svc.PutBlob(ctx, d, int64(len(c)), bytes.NewReader(c)); err != nil {
+				t.Fatal(err)
+			}
+			m, _ := manifestOf(t, map[string][]byte{"c": c})
+			bad := service.LogRequest{Entity: "gc", Project: "p", Name: "bad/name", Type: "dataset", Manifest: m}
+			if _, err := e.svc.LogArtifact(ctx, bad); !errors.Is(err, core.ErrInvalid) {
+				t.Fatalf("log with a bad name = %v, want invalid", err)
+			}
+			if rep := mustGC(t, e, service.GCOptions{Grace: -1}); rep.Freed != 0 || rep.Kept != 1 || !stored(t, e.blobs, d) {
+				t.Errorf("GC after a refused log = %+v; want the blob kept by its upload's lease", rep)
+			}
+		})
+	}
+}
