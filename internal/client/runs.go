@@ -38,6 +38,11 @@ func (c *Client) FindRuns(ctx context.Context, entity, project string, q service
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
 	var runs []core.Run
-	err = c.do(ctx, call{method: http.MethodGet, path: p, query: v, retry: retryIdempotent, out: &runs})
-	return runs, err
+	if err := c.do(ctx, call{method: http.MethodGet, path: p, query: v, retry: retryIdempotent, out: &runs}); err != nil {
+		return nil, err
+	}
+	// A server older than these parameters ignores them and answers every
+	// run in start order: applying q again costs little and changes
+	// nothing in a newer server's answer.
+	return q.Apply(runs), nil
 }
