@@ -59,6 +59,8 @@ func TestProjectLsServer(t *testing.T) {
 	alice.ok("team", "create", "lab")
 	alice.ok("team", "add-member", "lab", "bob", "--role", "viewer")
 	alice.ok("artifact", "put", "a.txt", "-n", "a", "-t", "dataset", "-p", "lab-work", "-e", "lab")
+	alice.ok("team", "create", "hidden") // bob is not a member
+	alice.ok("artifact", "put", "a.txt", "-n", "a", "-t", "dataset", "-p", "plans", "-e", "hidden")
 
 	want := []service.ProjectInfo{
 		{Entity: "alice", Name: "shared", Public: true, Artifacts: 1, Runs: 1},
@@ -71,12 +73,14 @@ func TestProjectLsServer(t *testing.T) {
 	if got := jsonOf[[]service.ProjectInfo](t, bob.ok("project", "ls", "-e", "alice", "--json")); !equalProjects(got, want[:1]) {
 		t.Errorf("bob's project ls -e alice = %+v, want only the public one", got)
 	}
-	if got := bob.ok("project", "ls", "-e", "nosuch", "--json").stdout; got != "[]\n" {
-		t.Errorf("project ls -e nosuch = %q, want []", got)
+	for _, ent := range []string{"nosuch", "hidden"} {
+		if got := bob.ok("project", "ls", "-e", ent, "--json").stdout; got != "[]\n" {
+			t.Errorf("bob's project ls -e %s = %q, want []", ent, got)
+		}
 	}
 	all := jsonOf[[]service.ProjectInfo](t, alice.ok("project", "ls", "--json"))
-	if len(all) != 3 || all[0].Entity+"/"+all[0].Name != "alice/secret" || all[2].Entity != "lab" {
-		t.Errorf("alice's project ls = %+v, want her two projects and the team's", all)
+	if len(all) != 4 || all[0].Entity+"/"+all[0].Name != "alice/secret" || all[2].Entity != "hidden" || all[3].Entity != "lab" {
+		t.Errorf("alice's project ls = %+v, want her two projects and her teams'", all)
 	}
 }
 
