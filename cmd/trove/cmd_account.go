@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -353,7 +354,7 @@ including members), member (read, write, delete) and viewer (read only).`,
 func newProjectCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "project",
-		Short: "Manage projects on a server",
+		Short: "List projects; set their visibility on a server",
 	}
 	vis := &cobra.Command{
 		Use:   "visibility [ENTITY/]PROJECT public|private",
@@ -395,7 +396,55 @@ func newProjectCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(vis)
+	var lo struct {
+		entity string
+		json   bool
+	}
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List the projects you can see, with their visibility and sizes",
+		Long: `List projects by entity then name, with their visibility (public: readable
+by every user of the server; private: by the entity, or the team's members),
+how many artifacts (with at least one version) and runs each has.
+
+Embedded, every project of the store; against a server, the projects you may
+read: your own, your teams', and public ones — never another's private ones.
+-e ENTITY lists that entity's only. Registries are listed by trove registry
+ls.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if lo.entity != "" {
+				if err := core.ValidateEntity(lo.entity); err != nil {
+					return err
+				}
+			}
+			return withClient(ctx, g, &scope{}, func(c *trove.Client) error {
+				ps, err := c.Projects(ctx, lo.entity)
+				if err != nil {
+					return err
+				}
+				ps = nonNil(ps)
+				if lo.json {
+					return writeJSON(g.stdout, ps)
+				}
+				tw := table(g.stdout)
+				fmt.Fprintln(tw, "PROJECT\tVISIBILITY\tARTIFACTS\tRUNS")
+				for _, p := range ps {
+					vis := "private"
+					if p.Public {
+						vis = "public"
+					}
+					fmt.Fprintf(tw, "%s/%s\t%s\t%d\t%d\n", p.Entity, p.Name, vis, p.Artifacts, p.Runs)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	ls.Flags().StringVarP(&lo.entity, "entity", "e", "", "only this entity's projects (default: every entity's you can see)")
+	ls.Flags().BoolVar(&lo.json, "json", false, "print as JSON: entity, name, public, artifacts, runs")
+	nonEmpty(ls.Flags(), "entity")
+	cmd.AddCommand(vis, ls)
 	return cmd
 }
 
@@ -436,6 +485,107 @@ TROVE_URL and TROVE_API_KEY, when set, still win over the saved values.`,
 	}
 	cmd.Flags().StringVar(&key, "key", "", "the API key (prefer $TROVE_API_KEY or stdin: flags show up in ps)")
 	return cmd
+}
+
+func newLogoutCmd(g *globals) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "logout [URL]",
+		Short: "Remove the API key trove login saved for a server",
+		Long: `Remove the API key that trove login saved for a server from your config
+file; if that server is the saved default, commands no longer use it (they use
+TROVE_URL, else the embedded store). URL defaults to $TROVE_URL when it names
+a server, else to the saved default server. --all removes every saved server
+and key. What was removed is said on stderr.
+
+Logging out of a server with nothing saved for it is not an error: it says so
+and exits 0, so logout is safe to repeat. TROVE_API_KEY, when set, is not
+touched and is still used: logout says so. The key itself stays valid on the
+server (trove key revoke ID ends it).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var u string
+			if len(args) == 1 {
+				u = args[0]
+			}
+			return runLogout(g, u, all)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "remove every saved server and API key")
+	return cmd
+}
+
+// runLogout runs trove logout: of server u ("" for the default one), or
+// of every server.
+func runLogout(g *globals, u string, all bool) error {
+	if all && u != "" {
+		return core.Errorf(core.ErrInvalid, "logout: give a server URL or --all, not both")
+	}
+	if u != "" && !isServerURL(u) {
+		return core.Errorf(core.ErrInvalid, "logout needs a server URL (http:// or https://), e.g. trove logout http://127.0.0.1:8080")
+	}
+	path, err := config.DefaultPath()
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	var removed []string // servers whose key or default went
+	if all {
+		for k := range cfg.Keys {
+			removed = append(removed, k)
+		}
+		if cfg.URL != "" && cfg.Key(cfg.URL) == "" {
+			removed = append(removed, config.Normalize(cfg.URL))
+		}
+		slices.Sort(removed)
+		cfg = config.File{}
+	} else {
+		if u == "" {
+			if env := os.Getenv(trove.EnvURL); isServerURL(env) {
+				u = env
+			} else {
+				u = cfg.URL
+			}
+		}
+		if u == "" {
+			fmt.Fprintf(g.stderr, "trove: not logged in: no server saved in %s\n", path)
+			return nil
+		}
+		u = config.Normalize(u)
+		had := cfg.Key(u) != ""
+		delete(cfg.Keys, u)
+		if config.Normalize(cfg.URL) == u {
+			cfg.URL, had = "", true
+		}
+		if had {
+			removed = []string{u}
+		} else {
+			fmt.Fprintf(g.stderr, "trove: not logged in to %s: nothing saved for it in %s\n", u, path)
+			return nil
+		}
+	}
+	if len(removed) == 0 {
+		fmt.Fprintf(g.stderr, "trove: not logged in: no server saved in %s\n", path)
+		return nil
+	}
+	if err := config.Save(path, cfg); err != nil {
+		return err
+	}
+	for _, r := range removed {
+		fmt.Fprintf(g.stderr, "trove: logged out of %s (removed from %s)\n", r, path)
+	}
+	if os.Getenv(trove.EnvAPIKey) != "" {
+		fmt.Fprintf(g.stderr, "trove: %s is still set in your environment, and still used\n", trove.EnvAPIKey)
+	}
+	return nil
+}
+
+// isServerURL reports whether u names a Trove server (http or https).
+func isServerURL(u string) bool {
+	return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")
 }
 
 // saveLogin checks key against the server at u and saves both in the

@@ -30,7 +30,14 @@ needs. On an embedded store it runs here; against a server (TROVE_URL=http…)
 the server runs it, and only site administrators may.
 
 Files written less than --grace ago are kept (default: the store's lease time,
-one hour; --grace 0 keeps none). --dry-run counts what would be freed.`,
+one hour; --grace 0 keeps none). A file a client was told is stored, or
+uploaded, is also kept until the log that needs it ends (at most the lease
+time): so right after a delete, "trove gc --grace 0" frees the files only the
+deleted versions held. --dry-run counts what would be freed.
+
+--json prints the report: dry_run, scanned, live, freed, freed_bytes, kept,
+finished (blob counts and bytes), and its durations as numbers of seconds:
+grace_seconds (the grace period applied) and duration_seconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.graceSet = cmd.Flags().Changed("grace")
@@ -76,7 +83,7 @@ func runGC(ctx context.Context, g *globals, o gcOptions) error {
 	_, err = fmt.Fprintf(g.stdout, "%s %s, %.1f MiB; kept %d\n", verb, count(int64(rep.Freed), "blob"), float64(rep.FreedBytes)/(1<<20), rep.Kept)
 	if err == nil && rep.Kept > 0 {
 		// Say why, on stderr: "kept" right after a delete surprises.
-		fmt.Fprintf(g.stderr, "trove: %d unused blobs were kept: stored or announced to a client within the lease time (1h by default), younger than the grace period, or being collected by another gc; a later run frees them\n", rep.Kept)
+		fmt.Fprintf(g.stderr, "trove: %d unused blobs were kept: written less than the grace period (%s) ago, needed by a log still in progress, or being collected by another gc; a later run frees them\n", rep.Kept, rep.Grace)
 	}
 	return err
 }

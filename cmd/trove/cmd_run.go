@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/troveml/trove"
+	"github.com/troveml/trove/internal/core"
 )
 
 // runJSON is a run in JSON output.
@@ -60,35 +62,28 @@ func newRunCmd(g *globals) *cobra.Command {
 	}
 	sc.flags(cmd)
 
-	var lsJSON bool
+	var lo runLsOptions
 	ls := &cobra.Command{
 		Use:   "ls",
-		Short: "List the runs of a project, oldest first",
-		Args:  cobra.NoArgs,
+		Short: "List the runs of a project, newest first",
+		Long: `List the runs of a project (-p, else TROVE_PROJECT or "uncategorized"),
+newest first: by start time, then by id.
+
+--job-type keeps the runs of one job type, --state those in one state
+(running, finished, failed or crashed: a run whose heartbeat was lost), and
+--limit N the N newest of those. Against a server, the server selects them.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			return withClient(ctx, g, &sc, func(c *trove.Client) error {
-				runs, err := c.Runs(ctx, "")
-				if err != nil {
-					return err
-				}
-				out := make([]runJSON, len(runs))
-				for i, r := range runs {
-					out[i] = toRunJSON(r)
-				}
-				if lsJSON {
-					return writeJSON(g.stdout, out)
-				}
-				tw := table(g.stdout)
-				fmt.Fprintln(tw, "ID\tNAME\tJOB TYPE\tSTATE\tSTARTED")
-				for _, r := range out {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.JobType, r.State, r.StartedAt.Local().Format("2006-01-02 15:04:05"))
-				}
-				return tw.Flush()
-			})
+			lo.limitSet = cmd.Flags().Changed("limit")
+			return runLs(cmd.Context(), g, &sc, lo)
 		},
 	}
-	ls.Flags().BoolVar(&lsJSON, "json", false, "print as JSON")
+	lf := ls.Flags()
+	lf.StringVarP(&lo.jobType, "job-type", "j", "", "only runs of this job type")
+	lf.StringVar(&lo.state, "state", "", "only runs in this state: running, finished, failed or crashed")
+	lf.IntVar(&lo.limit, "limit", 0, "at most this many runs, the newest (at least 1; default all)")
+	lf.BoolVar(&lo.json, "json", false, "print as JSON")
+	nonEmpty(lf, "job-type", "state")
 
 	var infoJSON bool
 	info := &cobra.Command{
@@ -140,4 +135,39 @@ func newRunCmd(g *globals) *cobra.Command {
 	info.Flags().BoolVar(&infoJSON, "json", false, "print as JSON")
 	cmd.AddCommand(ls, info)
 	return cmd
+}
+
+// runLsOptions are the flags of trove run ls.
+type runLsOptions struct {
+	jobType, state string
+	limit          int
+	limitSet       bool // --limit given: 0 is then an error, not "all"
+	json           bool
+}
+
+// runLs runs trove run ls.
+func runLs(ctx context.Context, g *globals, sc *scope, o runLsOptions) error {
+	q := trove.RunQuery{JobType: o.jobType, State: trove.RunState(o.state), Newest: true, Limit: o.limit}
+	if o.limitSet && o.limit < 1 {
+		return core.Errorf(core.ErrInvalid, "--limit %d: want at least 1", o.limit)
+	}
+	return withClient(ctx, g, sc, func(c *trove.Client) error {
+		runs, err := c.FindRuns(ctx, "", q)
+		if err != nil {
+			return err
+		}
+		out := make([]runJSON, len(runs))
+		for i, r := range runs {
+			out[i] = toRunJSON(r)
+		}
+		if o.json {
+			return writeJSON(g.stdout, out)
+		}
+		tw := table(g.stdout)
+		fmt.Fprintln(tw, "ID\tNAME\tJOB TYPE\tSTATE\tSTARTED")
+		for _, r := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.JobType, r.State, r.StartedAt.Local().Format("2006-01-02 15:04:05"))
+		}
+		return tw.Flush()
+	})
 }

@@ -32,15 +32,27 @@ func TestGC(t *testing.T) {
 			e.vars[1] = "TROVE_API_KEY=" + adminKey(t, filepath.Join(e.dir, "server"))
 		}
 		e.fails("must not be negative", "gc", "--grace", "-1h")
-		// v0's own blob is not live, but the lease taken when it was
-		// logged (an hour) keeps it: nothing is freed yet.
+		// v0's own blob is not live; it is younger than the default
+		// grace period (the lease time), which keeps it.
 		r := e.ok("gc", "--dry-run")
 		if got := r.lastLine(); got != "would free 0 blobs, 0.0 MiB; kept 1" {
 			t.Errorf("trove gc --dry-run printed %q", got)
 		}
-		rep := jsonOf[map[string]any](t, e.ok("gc", "--grace", "0", "--json"))
-		if rep["scanned"] != 3.0 || rep["live"] != 2.0 || rep["kept"] != 1.0 || rep["freed"] != 0.0 || rep["dry_run"] != false {
-			t.Errorf("trove gc --json = %v; want 3 scanned, 2 live, 1 kept", rep)
+		rep := jsonOf[map[string]any](t, e.ok("gc", "--dry-run", "--json"))
+		if rep["grace_seconds"] != 3600.0 || rep["kept"] != 1.0 {
+			t.Errorf("trove gc --dry-run --json = %v; want grace_seconds 3600, 1 kept", rep)
+		}
+		// The leases of the log ended with its commit: without a grace
+		// period the blob goes at once.
+		rep = jsonOf[map[string]any](t, e.ok("gc", "--grace", "0", "--json"))
+		if rep["scanned"] != 3.0 || rep["live"] != 2.0 || rep["kept"] != 0.0 || rep["freed"] != 1.0 || rep["dry_run"] != false {
+			t.Errorf("trove gc --json = %v; want 3 scanned, 2 live, 1 freed", rep)
+		}
+		if _, ok := rep["duration_seconds"].(float64); !ok || rep["grace_seconds"] != 0.0 {
+			t.Errorf("trove gc --json = %v; want grace_seconds 0 and duration_seconds", rep)
+		}
+		if _, ok := rep["duration"]; ok {
+			t.Errorf("trove gc --json = %v: a duration without a unit", rep)
 		}
 	})
 }

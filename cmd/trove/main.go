@@ -105,6 +105,7 @@ means latest.`,
 	root.AddCommand(newArtifactCmd(g), newExecCmd(g), newRunCmd(g), newLineageCmd(g), newQuickstartCmd(g), newDemoCmd(g),
 		newServerCmd(g), newUserCmd(g), newKeyCmd(g), newTeamCmd(g), newProjectCmd(g), newLoginCmd(g), newRegistryCmd(g),
 		newGCCmd(g), newVerifyCmd(g), newHelperCmd(g))
+	root.AddCommand(newLogoutCmd(g))
 	groups(root)
 	return root
 }

@@ -185,8 +185,8 @@ func (e *env) runIDs(project string) map[string]string {
 	e.t.Helper()
 	runs := jsonOf[[]runJSON](e.t, e.ok("run", "ls", "-p", project, "--json"))
 	m := make(map[string]string, len(runs))
-	for i, r := range runs {
-		m[r.ID] = fmt.Sprintf("<run%d>", i+1)
+	for i, r := range runs { // newest first: <run1> is the oldest
+		m[r.ID] = fmt.Sprintf("<run%d>", len(runs)-i)
 	}
 	return m
 }

@@ -10,10 +10,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/troveml/trove/internal/core"
@@ -132,6 +134,113 @@ func (s *Store) LeaseBlobs(ctx context.Context, ds []core.Digest, until time.Tim
 		return nil
 	})
 	return dead, err
+}
+
+// EndLeases ends the leases of ds that end no later than until: those
+// taken (or last extended) by a request that began by then, as a lease
+// lasts a fixed time. A lease extended past until — by a client told
+// "stored" after the caller's request began — stays, and so does the lease
+// of a blob that an entry of a staged commit still being written names
+// (staged.go): that commit's last step makes a version of its entries
+// without checking their blobs again, relying on their leases. It runs in
+// one transaction that first locks the lease rows, in digest order (FOR
+// UPDATE on PostgreSQL), so that a staged commit's chunk that holds them
+// has committed its entries before the deletion looks for them; then it
+// deletes, one statement per 500 digests. Digests without a lease are
+// skipped. core.ErrInvalid for an empty digest. Safe for concurrent use.
+func (s *Store) EndLeases(ctx context.Context, ds []core.Digest, until time.Time) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	_, sorted, err := digestList(ds)
+	if err != nil {
+		return err
+	}
+	return s.writeUnsynced(ctx, func(q q) error {
+		for rest := sorted; len(rest) > 0; {
+			batch := rest[:min(len(rest), leaseBatch)]
+			rest = rest[len(batch):]
+			list, _, err := digestList(batch)
+			if err != nil {
+				return err
+			}
+			if q.d.forUpdate != "" {
+				var n int
+				if err := q.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT digest FROM blob_leases
+					WHERE digest IN (`+q.d.textList()+`) ORDER BY digest`+q.d.forUpdate+`) AS locked`, list).Scan(&n); err != nil {
+					return err
+				}
+			}
+			if _, err := q.exec(ctx, `DELETE FROM blob_leases
+				WHERE digest IN (`+q.d.textList()+`) AND until <= ?
+				AND NOT EXISTS (SELECT 1 FROM entries e JOIN staged_versions sv ON sv.id = e.version_id
+					WHERE e.digest = blob_leases.digest AND e.ref = '' AND sv.dropping = 0)`,
+				list, micros(until)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeUnsynced is write for a transaction whose loss in a power cut
+// harms nothing (EndLeases: a lease not ended lasts its time), committed
+// without waiting for the disk, so that it does not double the cost of
+// the durable commit it follows. PostgreSQL: synchronous_commit off for
+// the transaction. SQLite: the write connection (the only one) with
+// synchronous(NORMAL) for the transaction, then back to what it was; the
+// WAL frames are synced with the next durable commit. A connection whose
+// setting could not be restored is discarded, never reused.
+func (s *Store) writeUnsynced(ctx context.Context, fn func(q) error) error {
+	if s.d == postgresDialect {
+		return s.write(ctx, func(q q) error {
+			if _, err := q.exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+			return fn(q)
+		})
+	}
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return s.dbErr(err, "write connection")
+	}
+	defer conn.Close()
+	var was int
+	if err := conn.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&was); err != nil {
+		return s.dbErr(err, "reading synchronous")
+	}
+	if was <= 1 { // OFF or NORMAL already (a scratch store): nothing to lower
+		return s.writeOn(ctx, conn, fn)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return s.dbErr(err, "lowering synchronous")
+	}
+	err = s.writeOn(ctx, conn, fn)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = `+strconv.Itoa(was)); rerr != nil {
+		// Never hand a connection that no longer syncs to a durable
+		// commit: this one is closed instead of returning to the pool.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		if err == nil {
+			err = s.dbErr(rerr, "restoring synchronous")
+		}
+	}
+	return err
+}
+
+// writeOn is writeOnce on conn.
+func (s *Store) writeOn(ctx context.Context, conn *sql.Conn, fn func(q) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return s.dbErr(err, "beginning a write transaction")
+	}
+	if err := fn(q{tx, s.d}); err != nil {
+		_ = tx.Rollback()
+		return s.dbErr(err, "write")
+	}
+	if err := tx.Commit(); err != nil {
+		return s.dbErr(err, "committing")
+	}
+	return nil
 }
 
 // Tombstoned returns those of ds that have a tombstone. core.ErrInvalid for

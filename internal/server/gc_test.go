@@ -72,7 +72,7 @@ func TestAdminGC(t *testing.T) {
 	if rep.Scanned != 1 || rep.Kept != 1 || rep.Freed != 0 || rep.DryRun {
 		t.Errorf("GC report %s; want 1 scanned and kept", b)
 	}
-	for _, k := range []string{`"scanned"`, `"live"`, `"freed"`, `"freed_bytes"`, `"kept"`, `"duration"`, `"dry_run"`} {
+	for _, k := range []string{`"scanned"`, `"live"`, `"freed"`, `"freed_bytes"`, `"kept"`, `"grace_seconds"`, `"duration_seconds"`, `"dry_run"`} {
 		if !bytes.Contains(b, []byte(k)) {
 			t.Errorf("GC report %s lacks %s", b, k)
 		}

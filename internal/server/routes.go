@@ -42,6 +42,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: runP + "/lineage", fn: s.runLineage},
 
 		{method: "GET", path: apiPrefix + "/entities/{entity}/projects", fn: s.projects},
+		{method: "GET", path: apiPrefix + "/projects", fn: s.listProjects},
 		{method: "GET", path: projectP + "/types", fn: s.typeGraph},
 		{method: "GET", path: projectP + "/artifacts", fn: s.collections},
 		{method: "GET", path: versionsP, fn: s.versions},
@@ -143,9 +144,19 @@ func (s *Server) createRun(r *http.Request, c *caller) (any, error) {
 	return created{run}, nil
 }
 
+// listRuns lists a project's runs, selected and ordered by the query
+// parameters of ParseRunQuery: here, after the access check of ListRuns, so
+// that only the runs asked for travel.
 func (s *Server) listRuns(r *http.Request, c *caller) (any, error) {
+	q, err := ParseRunQuery(r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
 	runs, err := c.api.ListRuns(r.Context(), r.PathValue("entity"), r.PathValue("project"))
-	return nonNil(runs), err
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(q.Apply(runs)), nil
 }
 
 func (s *Server) getRun(r *http.Request, c *caller) (any, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -19,13 +20,13 @@ const statParallelism = 16
 // MissingBlobs implements API. Digests held back by the caller (see
 // holding.go) are reported missing too, after the same work as the others.
 func (s *Service) MissingBlobs(ctx context.Context, digests []core.Digest) ([]core.Digest, error) {
-	return s.missingBlobs(ctx, digests, nil)
+	return s.missingBlobs(ctx, digests, nil, s.now().Add(s.leaseTTL))
 }
 
-// missingBlobs is MissingBlobs; when sizes is not nil, it also sets
-// sizes[i] to the stored size of digests[i] for each blob found stored and
-// not held back.
-func (s *Service) missingBlobs(ctx context.Context, digests []core.Digest, sizes []int64) ([]core.Digest, error) {
+// missingBlobs is MissingBlobs, leasing the blobs until until; when sizes
+// is not nil, it also sets sizes[i] to the stored size of digests[i] for
+// each blob found stored and not held back.
+func (s *Service) missingBlobs(ctx context.Context, digests []core.Digest, sizes []int64, until time.Time) ([]core.Digest, error) {
 	held := heldIn(ctx)
 	missing := make([]bool, len(digests))
 	g, gctx := errgroup.WithContext(ctx)
@@ -57,7 +58,7 @@ func (s *Service) missingBlobs(ctx context.Context, digests []core.Digest, sizes
 	// collected counts as absent. Every digest asked about is leased,
 	// stored or not (a lease on an absent blob is harmless, and expires),
 	// so that the write does not depend on what the store holds.
-	dead, err := s.leaseBlobs(ctx, digests)
+	dead, err := s.leaseBlobsUntil(ctx, digests, until)
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +216,21 @@ func errTooManyAliases() error {
 }
 
 // LogArtifact implements API.
-func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, error) {
+func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (res LogResult, err error) {
 	c, err := s.checkLog(ctx, req)
 	if err != nil {
 		return LogResult{}, err
 	}
+	// The leases this commit takes end at until; they, and those taken
+	// before, end with the commit, whether it succeeds or fails (gc.go),
+	// unless it answers Missing: the client uploads those and commits
+	// again, counting on the blobs it was told are stored.
+	until := s.now().Add(s.leaseTTL)
+	defer func() {
+		if err != nil || len(res.Missing) == 0 {
+			s.endLeases(ctx, req.Manifest, until)
+		}
+	}()
 	// An expired version must not take the new content's dedup.
 	if err := s.expire(ctx); err != nil {
 		return LogResult{}, err
@@ -229,7 +240,7 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 	// were checked when it was committed.
 	digest := req.Manifest.Digest()
 	if same, err := s.meta.FindVersionByDigest(ctx, req.Entity, req.Project, req.Name, digest); errors.Is(err, core.ErrNotFound) {
-		missing, err := s.missingOf(ctx, req.Manifest)
+		missing, err := s.missingOf(ctx, req.Manifest, until)
 		if err != nil {
 			return LogResult{}, err
 		}
@@ -250,7 +261,7 @@ func (s *Service) LogArtifact(ctx context.Context, req LogRequest) (LogResult, e
 		Entity: req.Entity, Project: req.Project, Name: req.Name, Type: req.Type,
 		Manifest: req.Manifest, Description: req.Description, Metadata: c.metadata,
 		Aliases: c.aliases, RunID: req.RunID, Now: now, TTL: c.ttl,
-		RequireBlobs: true, LeaseUntil: now.Add(s.leaseTTL),
+		RequireBlobs: true, LeaseUntil: until,
 	})
 	var mbe *meta.MissingBlobsError
 	if errors.As(err, &mbe) {
@@ -287,10 +298,10 @@ func (s *Service) syncBlobs(ctx context.Context) error {
 // sizes come from the Stat that finds the blobs; a blob sent later is
 // checked against its entry's size as it is stored, and again when the
 // manifest is logged once more.
-func (s *Service) missingOf(ctx context.Context, m core.Manifest) ([]core.Digest, error) {
+func (s *Service) missingOf(ctx context.Context, m core.Manifest, until time.Time) ([]core.Digest, error) {
 	ds := m.Blobs()
 	sizes := make([]int64, len(ds))
-	missing, err := s.missingBlobs(ctx, ds, sizes)
+	missing, err := s.missingBlobs(ctx, ds, sizes, until)
 	if err != nil {
 		return nil, err
 	}

@@ -14,14 +14,22 @@ import (
 // artifact, one run finishes it as a version (see meta.UpsertPending).
 
 // UpsertArtifact implements API.
-func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (LogResult, error) {
+func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (res LogResult, err error) {
 	u, _, _, err := s.checkUpsert(ctx, req, false)
 	if err != nil {
 		return LogResult{}, err
 	}
+	// The leases end with the upsert, unless it answers Missing (as for
+	// LogArtifact): recorded, the pending entries keep their blobs.
+	until := s.now().Add(s.leaseTTL)
+	defer func() {
+		if err != nil || len(res.Missing) == 0 {
+			s.endLeases(ctx, req.Manifest, until)
+		}
+	}()
 	// The blobs are stored before their entries are recorded, so a
 	// pending artifact never names a blob the store lacks.
-	missing, err := s.missingOf(ctx, req.Manifest)
+	missing, err := s.missingOf(ctx, req.Manifest, until)
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -45,15 +53,21 @@ func (s *Service) UpsertArtifact(ctx context.Context, req UpsertRequest) (LogRes
 }
 
 // FinishArtifact implements API.
-func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (LogResult, error) {
+func (s *Service) FinishArtifact(ctx context.Context, req UpsertRequest) (res LogResult, err error) {
 	u, md, aliases, err := s.checkUpsert(ctx, req, true)
 	if err != nil {
 		return LogResult{}, err
 	}
+	until := s.now().Add(s.leaseTTL)
+	defer func() {
+		if err != nil || len(res.Missing) == 0 {
+			s.endLeases(ctx, req.Manifest, until)
+		}
+	}()
 	// Only the finisher's own blobs need a check: upserted entries had
 	// theirs checked when they were upserted, and garbage collection keeps
 	// what pending entries name.
-	missing, err := s.missingOf(ctx, req.Manifest)
+	missing, err := s.missingOf(ctx, req.Manifest, until)
 	if err != nil {
 		return LogResult{}, err
 	}

@@ -79,9 +79,41 @@ package service
 // the lease time. Staged entries belong to no version: they keep no blob
 // alive, and CleanStaged (also run by GC) removes those of crashed commits.
 //
-// A client told "stored" holds a lease for LeaseTTL: if it commits later
-// than that and GC collected the blob meanwhile, the commit reports it
-// missing and the client uploads it again (the SDK does, a few rounds).
+// A client told "stored" holds a lease for LeaseTTL at most: if it commits
+// later than that and GC collected the blob meanwhile, the commit reports
+// it missing and the client uploads it again (the SDK does, a few rounds).
+//
+// Ending a lease. A lease is only needed until the commit that needed it
+// ends; kept for LeaseTTL, it would keep the blobs of a version logged and
+// deleted at once for an hour, and `trove gc --grace 0` would free
+// nothing. So LogArtifact, UpsertArtifact and FinishArtifact end, when
+// they end — with a version, an upsert, or an error — the leases of their
+// manifest's blobs (endLeases, meta.EndLeases). Not when they answer
+// Missing: the client then uploads those and commits again, counting on the
+// others staying. Bad input (checkLog) ends nothing: it changes nothing.
+// A lease row has no owner, only an end, and the leases a request takes
+// end at its start + LeaseTTL; meta.EndLeases removes those that end no
+// later than that. So it ends this client's own leases (its earlier rounds,
+// its uploads), and leases of other clients taken before this request
+// began; a lease taken since, by a client told "stored" meanwhile, ends
+// later and stays.
+//
+// Why ending someone else's lease is safe. A lease is never what makes a
+// commit correct: the commit's own check (live or leased, no tombstone,
+// in its transaction, under the row locks) is. A client whose lease ended
+// early gets, at worst, its digest answered Missing by its commit and
+// uploads it again; and only if the blob is not live by then (this commit
+// failed, or its version was deleted) — after a successful commit the blob
+// is live, and the lease was redundant. The one party that relies on a
+// lease without checking again is a large commit written in steps: its
+// last step makes the staged entries a version unchecked. meta.EndLeases
+// therefore keeps the lease of any blob that an entry of a running staged
+// commit names, and decides that after locking the lease rows, which a
+// step holds until its entries are committed; a step that runs after the
+// lease ended checks the blob itself (live, or leased) and leases it anew.
+// Ending is best effort: if it fails, the lease lasts its time. For the
+// same reason its transaction is not synced to disk (a power cut may undo
+// it, and the lease then lasts its time): it costs a commit no extra fsync.
 //
 // Damaged blobs (verify.go): the bytes a repair moved aside are kept under
 // the blob store's quarantine/ prefix, which List does not see, so GC never
@@ -108,6 +140,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -158,7 +191,8 @@ type GCOptions struct {
 	Now func() time.Time `json:"-"`
 }
 
-// GCReport is what one garbage collection did.
+// GCReport is what one garbage collection did. In JSON its durations are
+// numbers of seconds, named with a _seconds suffix (MarshalJSON).
 type GCReport struct {
 	DryRun     bool          `json:"dry_run"`
 	Scanned    int           `json:"scanned"`     // blobs listed in the store
@@ -167,7 +201,37 @@ type GCReport struct {
 	FreedBytes int64         `json:"freed_bytes"` // their size
 	Kept       int           `json:"kept"`        // not live, but leased, younger than the grace period, or being collected by another GC
 	Finished   int           `json:"finished"`    // stale tombstones of earlier, interrupted collections finished
-	Duration   time.Duration `json:"duration"`    // nanoseconds
+	Grace      time.Duration `json:"-"`           // the grace period applied (JSON: grace_seconds)
+	Duration   time.Duration `json:"-"`           // how long the collection took (JSON: duration_seconds)
+}
+
+// gcReportJSON is GCReport as JSON: durations in seconds, so that no
+// reader has to guess their unit.
+type gcReportJSON struct {
+	gcReportFields
+	GraceSeconds    float64 `json:"grace_seconds"`
+	DurationSeconds float64 `json:"duration_seconds"`
+}
+
+// gcReportFields is GCReport without its methods, for gcReportJSON.
+type gcReportFields GCReport
+
+// MarshalJSON writes the report with its durations in seconds
+// (grace_seconds, duration_seconds).
+func (r GCReport) MarshalJSON() ([]byte, error) {
+	return json.Marshal(gcReportJSON{gcReportFields(r), r.Grace.Seconds(), r.Duration.Seconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *GCReport) UnmarshalJSON(b []byte) error {
+	var j gcReportJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = GCReport(j.gcReportFields)
+	r.Grace = time.Duration(j.GraceSeconds * float64(time.Second))
+	r.Duration = time.Duration(j.DurationSeconds * float64(time.Second))
+	return nil
 }
 
 // gcMetadata is what GC and leases need of the metadata store; *meta.Store
@@ -199,11 +263,47 @@ var _ Maintainer = (*Service)(nil)
 // leaseBlobs leases ds for LeaseTTL and returns those that have a
 // tombstone. Without a store that keeps leases it does nothing.
 func (s *Service) leaseBlobs(ctx context.Context, ds []core.Digest) (map[core.Digest]bool, error) {
+	return s.leaseBlobsUntil(ctx, ds, s.now().Add(s.leaseTTL))
+}
+
+// leaseBlobsUntil is leaseBlobs with the lease's end given.
+func (s *Service) leaseBlobsUntil(ctx context.Context, ds []core.Digest, until time.Time) (map[core.Digest]bool, error) {
 	gm, ok := s.meta.(gcMetadata)
 	if !ok || len(ds) == 0 {
 		return nil, nil
 	}
-	return gm.LeaseBlobs(ctx, ds, s.now().Add(s.leaseTTL))
+	return gm.LeaseBlobs(ctx, ds, until)
+}
+
+// leaseEnder is the ability of a metadata store to end leases early;
+// *meta.Store has it (meta.Store.EndLeases).
+type leaseEnder interface {
+	EndLeases(ctx context.Context, ds []core.Digest, until time.Time) error
+}
+
+// endLeaseTimeout bounds endLeases, which runs after its request's context
+// may have ended.
+const endLeaseTimeout = 10 * time.Second
+
+// endLeases ends the leases of m's stored blobs that end no later than
+// until, the end of the leases the ending commit took (see "Ending a
+// lease" above). It is best effort: a commit is not undone, nor its error
+// replaced, because a lease could not be ended — that lease then lasts
+// its time. It runs even when ctx has ended (a client that went away).
+func (s *Service) endLeases(ctx context.Context, m core.Manifest, until time.Time) {
+	le, ok := s.meta.(leaseEnder)
+	if !ok {
+		return
+	}
+	ds := m.Blobs()
+	if len(ds) == 0 {
+		return
+	}
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endLeaseTimeout)
+	defer cancel()
+	if err := le.EndLeases(ectx, ds, until); err != nil {
+		s.log.WarnContext(ctx, "could not end blob leases; they end on their own", "blobs", len(ds), "err", err)
+	}
 }
 
 // PrepareUpload leases blob d for an upload about to happen and waits (up
@@ -253,6 +353,7 @@ func (s *Service) GC(ctx context.Context, o GCOptions) (GCReport, error) {
 	case grace < 0:
 		grace = 0
 	}
+	rep.Grace = grace
 
 	// Finish what interrupted collections left.
 	if !o.DryRun {
@@ -368,7 +469,7 @@ func (s *Service) GC(ctx context.Context, o GCOptions) (GCReport, error) {
 	}
 	rep.Duration = time.Since(start)
 	s.log.InfoContext(ctx, "garbage collection", "dry_run", rep.DryRun, "scanned", rep.Scanned, "live", rep.Live,
-		"freed", rep.Freed, "freed_bytes", rep.FreedBytes, "kept", rep.Kept, "finished", rep.Finished, "duration", rep.Duration)
+		"freed", rep.Freed, "freed_bytes", rep.FreedBytes, "kept", rep.Kept, "finished", rep.Finished, "grace", rep.Grace, "duration", rep.Duration)
 	return rep, nil
 }
 

@@ -561,3 +561,195 @@ func TestGCRace(t *testing.T) {
 		})
 	}
 }
+
+// manifestOf returns the manifest of files and their blobs by digest.
+func manifestOf(t *testing.T, files map[string][]byte) (core.Manifest, map[core.Digest][]byte) {
+	t.Helper()
+	var es []core.Entry
+	byDigest := map[core.Digest][]byte{}
+	for p, c := range files {
+		d := core.DigestOf(c)
+		es = append(es, core.Entry{Path: p, Digest: d, Size: int64(len(c))})
+		byDigest[d] = c
+	}
+	m, err := core.NewManifest(es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, byDigest
+}
+
+// TestGCLeasesEndWithCommit checks that the leases a commit relies on end
+// when it ends, successfully or not, so that a GC without grace frees the
+// blobs of a version deleted at once; that a lease taken after the commit
+// began (another client told "stored" meanwhile) stays; and that a commit
+// answered Missing keeps its leases for the next round.
+func TestGCLeasesEndWithCommit(t *testing.T) {
+	for _, st := range gcStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			db, bl := st.open(t)
+			e := openGC(t, db, bl, service.Options{})
+			ctx := t.Context()
+			a, b := []byte("logged then deleted a"), []byte("logged then deleted b")
+
+			// Log, delete, collect: freed at once.
+			v, err := logFiles(ctx, e.svc, "ds", map[string][]byte{"a": a, "b": b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := core.Ref{Entity: "gc", Project: "p", Name: "ds", Selector: core.VersionLabel(v.Version.Index)}
+			if err := e.svc.DeleteArtifact(ctx, ref, true); err != nil {
+				t.Fatal(err)
+			}
+			rep := mustGC(t, e, service.GCOptions{Grace: -1})
+			if rep.Freed != 2 || rep.Kept != 0 || stored(t, e.blobs, core.DigestOf(a)) || stored(t, e.blobs, core.DigestOf(b)) {
+				t.Errorf("GC without grace after log and delete = %+v; want both blobs freed", rep)
+			}
+
+			// A commit that fails (here: the collection is of another
+			// type) ends its leases too, but not one answered Missing.
+			c := []byte("uploaded for a failed commit")
+			dc := core.DigestOf(c)
+			m, _ := manifestOf(t, map[string][]byte{"c": c})
+			bad := service.LogRequest{Entity: "gc", Project: "p", Name: "ds", Type: "model", Manifest: m}
+			res, err := e.svc.LogArtifact(ctx, bad)
+			if err != nil || len(res.Missing) != 1 {
+				t.Fatalf("first round = %+v, %v; want c missing", res, err)
+			}
+			if err := e.svc.PutBlob(ctx, dc, int64(len(c)), bytes.NewReader(c)); err != nil {
+				t.Fatal(err)
+			}
+			if rep := mustGC(t, e, service.GCOptions{Grace: -1, DryRun: true}); rep.Freed != 0 || rep.Kept != 1 {
+				t.Errorf("GC between the rounds = %+v; want the uploaded blob kept by its lease", rep)
+			}
+			if _, err := e.svc.LogArtifact(ctx, bad); !errors.Is(err, core.ErrConflict) {
+				t.Fatalf("commit into a collection of another type = %v; want a conflict", err)
+			}
+			if rep := mustGC(t, e, service.GCOptions{Grace: -1}); rep.Freed != 1 || stored(t, e.blobs, dc) {
+				t.Errorf("GC after the failed commit = %+v; want its blob freed", rep)
+			}
+
+			// Another client, told "stored" after this commit began,
+			// keeps its lease; one told before loses it with the commit
+			// (its own commit would then find the blob missing and
+			// upload it again).
+			later := openGC(t, db, bl, service.Options{})
+			later.clock.Advance(time.Minute)
+			earlier := openGC(t, db, bl, service.Options{})
+			earlier.clock.Advance(-time.Minute)
+			x, y := []byte("shared, told stored later"), []byte("shared, told stored earlier")
+			dx, dy := core.DigestOf(x), core.DigestOf(y)
+			for _, f := range []struct {
+				d core.Digest
+				c []byte
+			}{{dx, x}, {dy, y}} {
+				if err := e.blobs.Put(ctx, f.d, int64(len(f.c)), bytes.NewReader(f.c)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if miss, err := earlier.svc.MissingBlobs(ctx, []core.Digest{dy}); err != nil || len(miss) != 0 {
+				t.Fatalf("MissingBlobs = %v, %v", miss, err)
+			}
+			v, err = logFiles(ctx, e.svc, "shared", map[string][]byte{"x": x, "y": y})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if miss, err := later.svc.MissingBlobs(ctx, []core.Digest{dx}); err != nil || len(miss) != 0 {
+				t.Fatalf("MissingBlobs = %v, %v", miss, err)
+			}
+			ref = core.Ref{Entity: "gc", Project: "p", Name: "shared", Selector: core.VersionLabel(v.Version.Index)}
+			if err := e.svc.DeleteArtifact(ctx, ref, true); err != nil {
+				t.Fatal(err)
+			}
+			rep = mustGC(t, e, service.GCOptions{Grace: -1})
+			if rep.Freed != 1 || rep.Kept != 1 || !stored(t, e.blobs, dx) || stored(t, e.blobs, dy) {
+				t.Errorf("GC = %+v; want x kept (leased after the commit began), y freed (x stored %v, y %v)",
+					rep, stored(t, e.blobs, dx), stored(t, e.blobs, dy))
+			}
+		})
+	}
+}
+
+// TestGCLeasesEndWithUpsert checks that the leases of a distributed
+// artifact's upsert and finish end with them: the pending entries, then the
+// version, hold the blobs, and once the version is deleted a GC without
+// grace frees them at once.
+func TestGCLeasesEndWithUpsert(t *testing.T) {
+	for _, st := range gcStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			db, bl := st.open(t)
+			e := openGC(t, db, bl, service.Options{})
+			ctx := t.Context()
+			run, err := e.svc.CreateRun(ctx, service.NewRun{Entity: "gc", Project: "p", JobType: "w"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			send := func(finish bool, files map[string][]byte) service.LogResult {
+				t.Helper()
+				m, byDigest := manifestOf(t, files)
+				req := service.UpsertRequest{DistributedID: "g", LogRequest: service.LogRequest{
+					Entity: "gc", Project: "p", Name: "dist", Type: "dataset", Manifest: m, RunID: run.ID}}
+				for range 3 {
+					call := e.svc.UpsertArtifact
+					if finish {
+						call = e.svc.FinishArtifact
+					}
+					res, err := call(ctx, req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(res.Missing) == 0 {
+						return res
+					}
+					for _, d := range res.Missing {
+						if err := e.svc.PutBlob(ctx, d, int64(len(byDigest[d])), bytes.NewReader(byDigest[d])); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				t.Fatal("blobs still missing")
+				return service.LogResult{}
+			}
+			send(false, map[string][]byte{"part1": []byte("upserted part")})
+			if rep := mustGC(t, e, service.GCOptions{Grace: -1}); rep.Live != 1 || rep.Kept != 0 || rep.Freed != 0 {
+				t.Errorf("GC of an open distributed artifact = %+v; want its blob live, no lease left", rep)
+			}
+			res := send(true, map[string][]byte{"part2": []byte("finisher's part")})
+			ref := core.Ref{Entity: "gc", Project: "p", Name: "dist", Selector: core.VersionLabel(res.Version.Index)}
+			if err := e.svc.DeleteArtifact(ctx, ref, true); err != nil {
+				t.Fatal(err)
+			}
+			if rep := mustGC(t, e, service.GCOptions{Grace: -1}); rep.Freed != 2 || rep.Kept != 0 {
+				t.Errorf("GC after the finished version's deletion = %+v; want both blobs freed", rep)
+			}
+		})
+	}
+}
+
+// TestGCLeasesKeptByBadInput: a log refused as bad input changes nothing,
+// not even the leases of the blobs it names.
+func TestGCLeasesKeptByBadInput(t *testing.T) {
+	for _, st := range gcStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			db, bl := st.open(t)
+			e := openGC(t, db, bl, service.Options{})
+			ctx := t.Context()
+			c := []byte("told stored, then named by a bad log")
+			d := core.DigestOf(c)
+			if err := e.svc.PutBlob(ctx, d, int64(len(c)), bytes.NewReader(c)); err != nil {
+				t.Fatal(err)
+			}
+			m, _ := manifestOf(t, map[string][]byte{"c": c})
+			bad := service.LogRequest{Entity: "gc", Project: "p", Name: "bad/name", Type: "dataset", Manifest: m}
+			if _, err := e.svc.LogArtifact(ctx, bad); !errors.Is(err, core.ErrInvalid) {
+				t.Fatalf("log with a bad name = %v, want invalid", err)
+			}
+			if rep := mustGC(t, e, service.GCOptions{Grace: -1}); rep.Freed != 0 || rep.Kept != 1 || !stored(t, e.blobs, d) {
+				t.Errorf("GC after a refused log = %+v; want the blob kept by its upload's lease", rep)
+			}
+		})
+	}
+}
