@@ -80,11 +80,12 @@ func (r VerifyReport) Damaged() bool {
 // DatabaseReport is the integrity check of the metadata database (see
 // meta.CheckIntegrity).
 type DatabaseReport struct {
-	Database string        `json:"database"` // "sqlite" or "postgres"
-	Checks   string        `json:"checks"`   // what was checked
-	OK       bool          `json:"ok"`
-	Problems []string      `json:"problems"` // one line each; empty when OK
-	Duration time.Duration `json:"duration"` // nanoseconds
+	Database string   `json:"database"` // "sqlite" or "postgres"
+	Checks   string   `json:"checks"`   // what was checked
+	OK       bool     `json:"ok"`
+	Problems []string `json:"problems"` // one line each; empty when OK
+	// DurationSeconds is how long the check took, in seconds.
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 // Problem is a blob that is corrupt or missing.
@@ -153,7 +154,7 @@ func (s *Service) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport,
 		if err != nil {
 			return VerifyReport{}, err
 		}
-		rep.Database = &DatabaseReport{Database: ir.Database, Checks: ir.Checks, OK: ir.OK(), Problems: ir.Problems, Duration: ir.Duration}
+		rep.Database = &DatabaseReport{Database: ir.Database, Checks: ir.Checks, OK: ir.OK(), Problems: ir.Problems, DurationSeconds: ir.Duration.Seconds()}
 		if !ir.OK() {
 			s.log.ErrorContext(ctx, "metadata database is damaged", "problems", ir.Problems)
 		}
