@@ -97,8 +97,12 @@ func (r *Resolver) scheme(uri string) (Scheme, *url.URL, error) {
 	if err != nil {
 		return nil, nil, core.Errorf(core.ErrInvalid, "reference %.200q: %v", uri, err)
 	}
-	s, ok := r.schemes[strings.ToLower(u.Scheme)]
+	name := strings.ToLower(u.Scheme)
+	s, ok := r.schemes[name]
 	if !ok {
+		if err := unregistered(uri, name); err != nil {
+			return nil, nil, err
+		}
 		return nil, nil, core.Errorf(core.ErrInvalid, "reference %.200q: unsupported scheme %q (want http, https, s3, gs or file)", uri, u.Scheme)
 	}
 	return s, u, nil

@@ -1,0 +1,130 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/troveml/trove/internal/core"
+)
+
+// describe turns an error of the AWS SDK into its kind and one line for
+// people, without the SDK's operation prefix, request ids or retry notes:
+// "operation error S3: GetObject, https response error StatusCode: 403,
+// RequestID: …, HostID: …, api error AccessDenied: Access Denied" becomes
+// "access denied (AccessDenied): …". ok is false for cancellation and for
+// errors that did not come from the SDK.
+func describe(err error) (kind error, msg string, ok bool) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil, "", false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		kind, msg = describeAPI(ae.ErrorCode(), firstLine(ae.ErrorMessage()), httpStatus(err))
+		return kind, msg, true
+	}
+	if text := err.Error(); strings.Contains(text, "get identity") || strings.Contains(text, "failed to refresh cached credentials") {
+		return core.ErrUnauthenticated, "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", true
+	}
+	var se *smithyhttp.RequestSendError
+	if errors.As(err, &se) {
+		where := "the S3 endpoint"
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			if u, perr := url.Parse(ue.URL); perr == nil {
+				where = u.Scheme + "://" + u.Host
+			}
+			err = ue.Err
+		} else {
+			err = se.Err
+		}
+		return core.ErrUnavailable, fmt.Sprintf("cannot reach %s: %s (check AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the endpoint parameter)", where, firstLine(err.Error())), true
+	}
+	return nil, "", false
+}
+
+// describeAPI is describe for an error S3 answered with: its code (empty
+// or just the status text for responses without a body, such as HEAD's),
+// message and HTTP status.
+func describeAPI(code, msg string, status int) (error, string) {
+	with := func(s string) string {
+		if code != "" {
+			s += " (" + code + ")"
+		}
+		return s
+	}
+	switch code {
+	case "NoSuchBucket":
+		return core.ErrNotFound, "no such bucket (NoSuchBucket)"
+	case "NoSuchKey", "NoSuchVersion":
+		return core.ErrNotFound, with("no such object")
+	case "InvalidAccessKeyId":
+		return core.ErrUnauthenticated, with("the access key id is unknown to the store: check AWS_ACCESS_KEY_ID")
+	case "SignatureDoesNotMatch":
+		return core.ErrUnauthenticated, with("the secret key does not match the access key id: check AWS_SECRET_ACCESS_KEY")
+	case "ExpiredToken", "TokenRefreshRequired", "InvalidToken":
+		return core.ErrUnauthenticated, with("the session token is expired or invalid: refresh AWS_SESSION_TOKEN")
+	case "AccessDenied", "AllAccessDisabled", "AccountProblem":
+		return core.ErrPermission, with("access denied: the credentials may not do this on the bucket")
+	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "InvalidRegion":
+		return core.ErrInvalid, with("the bucket is in another region: set AWS_REGION (or the region parameter) to the bucket's")
+	}
+	switch status {
+	case http.StatusNotFound:
+		return core.ErrNotFound, "not found (404)"
+	case http.StatusForbidden:
+		return core.ErrPermission, "access denied (403): check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and their permissions on the bucket"
+	case http.StatusUnauthorized:
+		return core.ErrUnauthenticated, "unauthenticated (401): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+	case http.StatusMovedPermanently, http.StatusTemporaryRedirect:
+		return core.ErrInvalid, fmt.Sprintf("the bucket is in another region (%d): set AWS_REGION (or the region parameter) to the bucket's", status)
+	}
+	kind := core.ErrUnavailable
+	if status >= 400 && status < 500 {
+		kind = core.ErrInvalid
+	}
+	switch {
+	case code != "" && msg != "" && msg != code:
+		return kind, code + ": " + msg
+	case code != "":
+		return kind, code
+	case status != 0:
+		return kind, fmt.Sprintf("S3 answered %d %s", status, http.StatusText(status))
+	}
+	return kind, msg
+}
+
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// httpStatus is the HTTP status of an S3 error, 0 when it has none.
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// s3Err gives an error of a reference's request its kind and one line
+// (describe); cancellation stays as it is.
+func s3Err(err error, what string) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	kind, msg, ok := describe(err)
+	if !ok {
+		return core.Errorf(core.ErrUnavailable, "%s: %w", what, err)
+	}
+	return &core.Error{Kind: kind, Msg: what + ": " + msg, Err: err}
+}

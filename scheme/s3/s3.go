@@ -1,0 +1,45 @@
+// Package s3 adds Amazon S3 and S3-compatible object stores (MinIO,
+// versitygw, Ceph…) to Trove. Import it for its side effects:
+//
+//	import _ "github.com/troveml/trove/scheme/s3"
+//
+// It registers s3://bucket/key references (Artifact.AddReference): an
+// object, or every object under a prefix, pinned by its ETag and, in a
+// versioned bucket, its version id. Credentials, region and endpoint come
+// from the standard AWS places: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+// AWS_PROFILE and the shared config and credentials files, web identity,
+// container and instance roles; AWS_REGION (default us-east-1); and
+// AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible store, which
+// is then addressed path-style.
+//
+// It also registers s3:// blob stores, where a Trove server keeps its blobs
+// (trove server --blobs s3://bucket?prefix=…&endpoint=…&region=…).
+//
+// The trove command imports this package; a Go program that uses the SDK
+// imports it only if it logs or downloads s3:// references. Without it, such
+// a reference fails with an error that names this import. Failures of S3
+// are one-line errors with a kind: no such bucket or object (not found),
+// bad or missing credentials (unauthenticated), access denied (permission
+// denied), wrong region (invalid), endpoint unreachable (unavailable).
+// The AWS SDK's own log lines are silenced.
+package s3
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/troveml/trove/internal/blob"
+	"github.com/troveml/trove/internal/refs"
+)
+
+func init() {
+	refs.Register("s3", refsFromEnv)
+	blob.Register("s3", blob.Driver{Open: openStore, Describe: describe})
+}
+
+// quiet silences the SDK's logger: it writes warnings such as "Response has
+// no supported checksum" straight to stderr, beside our own one-line errors.
+func quiet(o *s3.Options) {
+	o.Logger = logging.Nop{}
+	o.ClientLogMode = 0
+}
