@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/troveml/trove/internal/core"
@@ -80,6 +81,25 @@ func Default() *Resolver {
 		schemes[name] = &lazy{mk: mk}
 	}
 	return NewResolver(schemes)
+}
+
+// Missing returns, for a reference uri of a scheme whose package was not
+// imported (s3://, gs://: see Register), the core.ErrInvalid error that
+// names the import to add; nil for any other uri. Callers check a URI with
+// it early, before anything is listed or logged.
+func Missing(uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return nil
+	}
+	name := strings.ToLower(u.Scheme)
+	registryMu.RLock()
+	_, ok := registry[name]
+	registryMu.RUnlock()
+	if ok {
+		return nil
+	}
+	return unregistered(uri, name)
 }
 
 // unregistered is the error for a reference of scheme when no scheme of that
