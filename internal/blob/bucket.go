@@ -710,29 +710,44 @@ func (b *Bucket) Ping(ctx context.Context) error {
 // errors, cancellation — the cause stays wrapped, so errors.Is(err,
 // context.Canceled) works).
 func storeErr(op string, d core.Digest, err error) error {
+	what := "blob: " + op + " " + d.String()
+	if e := described(what, err); e != nil {
+		return e // a missing bucket is not a missing blob
+	}
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return core.Errorf(core.ErrNotFound, "blob %s not found", d)
 	}
-	return remoteErr("blob: "+op+" "+d.String(), err)
+	return core.Errorf(core.ErrUnavailable, "%s: %w", what, err)
 }
 
 // remoteErr is the error of what failing with err: in one line with its
 // kind when a registered driver recognises err, else core.ErrUnavailable
 // with err's text. The cause stays wrapped either way.
 func remoteErr(what string, err error) error {
-	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		driversMu.RLock()
-		defer driversMu.RUnlock()
-		for _, d := range drivers {
-			if d.Describe == nil {
-				continue
-			}
-			if kind, msg, ok := d.Describe(err); ok {
-				return &core.Error{Kind: kind, Msg: what + ": " + msg, Err: err}
-			}
-		}
+	if e := described(what, err); e != nil {
+		return e
 	}
 	return core.Errorf(core.ErrUnavailable, "%s: %w", what, err)
+}
+
+// described is the error of what failing with err as the registered
+// driver that recognises err describes it, nil when none does (or err is a
+// cancellation).
+func described(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	for _, d := range drivers {
+		if d.Describe == nil {
+			continue
+		}
+		if kind, msg, ok := d.Describe(err); ok {
+			return &core.Error{Kind: kind, Msg: what + ": " + msg, Err: err}
+		}
+	}
+	return nil
 }
 
 // kindOr returns the kind of err if it has one (a caller's reader may fail

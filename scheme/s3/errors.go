@@ -50,22 +50,17 @@ func describe(err error) (kind error, msg string, ok bool) {
 	return nil, "", false
 }
 
-// describeAPI is describe for an error S3 answered with: its code (empty
-// or just the status text for responses without a body, such as HEAD's),
-// message and HTTP status.
+// describeAPI is describe for an error S3 answered with: its code (for
+// responses without a body, such as HEAD's, only the status text), message
+// and HTTP status.
 func describeAPI(code, msg string, status int) (error, string) {
-	with := func(s string) string {
-		if code != "" {
-			s += " (" + code + ")"
-		}
-		return s
-	}
+	with := func(s string) string { return s + " (" + code + ")" }
 	switch code {
 	case "NoSuchBucket":
-		return core.ErrNotFound, "no such bucket (NoSuchBucket)"
+		return core.ErrNotFound, with("no such bucket")
 	case "NoSuchKey", "NoSuchVersion":
 		return core.ErrNotFound, with("no such object")
-	case "InvalidAccessKeyId":
+	case "InvalidAccessKeyId", "XAdminUserNotFound": // the second is versitygw's
 		return core.ErrUnauthenticated, with("the access key id is unknown to the store: check AWS_ACCESS_KEY_ID")
 	case "SignatureDoesNotMatch":
 		return core.ErrUnauthenticated, with("the secret key does not match the access key id: check AWS_SECRET_ACCESS_KEY")
@@ -76,29 +71,48 @@ func describeAPI(code, msg string, status int) (error, string) {
 	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "InvalidRegion":
 		return core.ErrInvalid, with("the bucket is in another region: set AWS_REGION (or the region parameter) to the bucket's")
 	}
+	kind := core.ErrUnavailable
+	switch {
+	case status == http.StatusNotFound:
+		kind = core.ErrNotFound
+	case status == http.StatusForbidden:
+		kind = core.ErrPermission
+	case status == http.StatusUnauthorized:
+		kind = core.ErrUnauthenticated
+	case status >= 400 && status < 500:
+		kind = core.ErrInvalid
+	}
+	if generic := code == "" || strings.EqualFold(code, strings.ReplaceAll(http.StatusText(status), " ", "")); !generic {
+		if msg != "" && msg != code {
+			return kind, code + ": " + msg
+		}
+		return kind, code
+	}
 	switch status {
 	case http.StatusNotFound:
-		return core.ErrNotFound, "not found (404)"
+		return kind, "not found (404)"
 	case http.StatusForbidden:
-		return core.ErrPermission, "access denied (403): check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and their permissions on the bucket"
+		return kind, "access denied (403): check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and their permissions on the bucket"
 	case http.StatusUnauthorized:
-		return core.ErrUnauthenticated, "unauthenticated (401): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+		return kind, "unauthenticated (401): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 	case http.StatusMovedPermanently, http.StatusTemporaryRedirect:
 		return core.ErrInvalid, fmt.Sprintf("the bucket is in another region (%d): set AWS_REGION (or the region parameter) to the bucket's", status)
 	}
-	kind := core.ErrUnavailable
-	if status >= 400 && status < 500 {
-		kind = core.ErrInvalid
+	return kind, fmt.Sprintf("S3 answered %d %s", status, http.StatusText(status))
+}
+
+// describeStore is describe for the blob store, which says itself that a
+// blob is not found: it leaves alone the errors of a missing object (not
+// those of a missing bucket).
+func describeStore(err error) (kind error, msg string, ok bool) {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() != "NoSuchBucket" && httpStatus(err) == http.StatusNotFound {
+		switch ae.ErrorCode() {
+		case "NoSuchKey", "NoSuchVersion", "NotFound", "":
+			return nil, "", false
+		}
 	}
-	switch {
-	case code != "" && msg != "" && msg != code:
-		return kind, code + ": " + msg
-	case code != "":
-		return kind, code
-	case status != 0:
-		return kind, fmt.Sprintf("S3 answered %d %s", status, http.StatusText(status))
-	}
-	return kind, msg
+	return describe(err)
 }
 
 // firstLine is s up to its first line break.

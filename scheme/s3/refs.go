@@ -95,7 +95,7 @@ func (s *s3Scheme) List(ctx context.Context, u *url.URL, opts refs.Options) ([]r
 			return []refs.Object{s3Object(bucket, key, "", head.ETag, head.ContentLength, head.VersionId)}, nil
 		}
 		if !isNotFound(err) {
-			return nil, s3Err(err, "reference "+s3URI(bucket, key))
+			return nil, s3Err(s.why(ctx, bucket, key, err), "reference "+s3URI(bucket, key))
 		}
 	}
 	prefix := key
@@ -164,6 +164,21 @@ func (s *s3Scheme) List(ctx context.Context, u *url.URL, opts refs.Options) ([]r
 	// costs little and does not rely on every store doing so.
 	refs.SortObjects(objs)
 	return objs, nil
+}
+
+// why returns the error that says why a HEAD request on key failed with
+// err. A HEAD response has no body, so a refusal comes without its reason
+// (a wrong secret key, an unknown access key, a denied permission): a
+// listing of the key, which S3 answers with a code, tells which. When the
+// listing goes through, err stays the answer.
+func (s *s3Scheme) why(ctx context.Context, bucket, key string, err error) error {
+	if httpStatus(err) != http.StatusForbidden {
+		return err
+	}
+	if _, lerr := s.c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &key, MaxKeys: aws.Int32(1)}); lerr != nil {
+		return lerr
+	}
+	return err
 }
 
 // versioned reports whether versioning is on (or suspended: older objects

@@ -34,7 +34,7 @@ import (
 
 func init() {
 	refs.Register("s3", refsFromEnv)
-	blob.Register("s3", blob.Driver{Open: openStore, Describe: describe})
+	blob.Register("s3", blob.Driver{Open: openStore, Describe: describeStore})
 }
 
 // quiet silences the SDK's logger: it writes warnings such as "Response has
