@@ -3,8 +3,8 @@
 //
 //	import _ "github.com/troveml/trove/scheme/s3"
 //
-// It registers s3://bucket/key references (Artifact.AddReference): an
-// object, or every object under a prefix, pinned by its ETag and, in a
+// It registers s3://bucket/key references (trove's Artifact.AddReference):
+// an object, or every object under a prefix, pinned by its ETag and, in a
 // versioned bucket, its version id. Credentials, region and endpoint come
 // from the standard AWS places: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
 // AWS_PROFILE and the shared config and credentials files, web identity,
@@ -12,8 +12,18 @@
 // AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible store, which
 // is then addressed path-style.
 //
-// It also registers s3:// blob stores, where a Trove server keeps its blobs
-// (trove server --blobs s3://bucket?prefix=…&endpoint=…&region=…).
+// It also registers s3:// blob stores, where a Trove server keeps its blobs:
+// trove server --blobs s3://[ACCESS_KEY:SECRET@]bucket[?param=value&…].
+// Parameters: prefix (keys are stored under it inside the bucket), endpoint
+// (an S3-compatible server: http(s)://host[:port], which implies path-style
+// addressing unless use_path_style=false), region (default: from the AWS
+// configuration, else us-east-1), and those of gocloud's s3blob: profile,
+// use_path_style, hostname_immutable, disable_https, accelerate, dualstack,
+// fips, anonymous, role, rate_limiter_capacity,
+// request_checksum_calculation, response_checksum_validation, and the
+// server-side encryption pair ssetype (AES256, aws:kms, aws:kms:dsse) and
+// kmskeyid. Credentials in the URL are meant for tests and scripts; every
+// message shows the URL redacted.
 //
 // The trove command imports this package; a Go program that uses the SDK
 // imports it only if it logs or downloads s3:// references. Without it, such
