@@ -4,8 +4,8 @@
 //	import _ "github.com/troveml/trove/scheme/gcs"
 //
 // It registers gs://bucket/key references (trove's Artifact.AddReference):
-// an object, or every object under a prefix, pinned by its generation and checked
-// against its MD5 or CRC32C on download. Credentials are Google's
+// an object, or every object under a prefix, pinned by its generation and
+// checked against its MD5 or CRC32C on download. Credentials are Google's
 // Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's
 // application-default login, the metadata server), read-only;
 // STORAGE_EMULATOR_HOST points at an emulator or a GCS-compatible endpoint.
