@@ -103,11 +103,14 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 
 // openPostgresDB returns a handle on the database at dsn, through the
 // registered driver; it does not connect.
-func openPostgresDB(dsn string) (*sql.DB, error) {
-	if !slices.Contains(sql.Drivers(), postgresDriver) {
+func openPostgresDB(dsn string) (*sql.DB, error) { return openDriverDB(postgresDriver, dsn) }
+
+// openDriverDB is openPostgresDB with the database/sql driver named driver.
+func openDriverDB(driver, dsn string) (*sql.DB, error) {
+	if !slices.Contains(sql.Drivers(), driver) {
 		return nil, core.Errorf(core.ErrInvalid, "postgres:// stores need: import _ %q", postgresImport)
 	}
-	db, err := sql.Open(postgresDriver, dsn)
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, core.Errorf(core.ErrInvalid, "PostgreSQL URL %s: %v", redactURL(dsn), err)
 	}
