@@ -12,6 +12,11 @@
 // IdentityDigest), or of the URI alone when checksumming is off. It changes
 // exactly when the referenced object changes, so unchanged references
 // dedup like unchanged files.
+//
+// file:// and http(s):// are built in. s3:// and gs://, which need a cloud
+// SDK, live in github.com/troveml/trove/scheme/s3 and scheme/gcs and are
+// registered by importing them (Register, as database/sql drivers are), so
+// that a program that does not use them does not link those SDKs.
 package refs
 
 import (

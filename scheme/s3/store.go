@@ -58,7 +58,7 @@ type s3Store struct {
 
 var _ blob.Remote = (*s3Store)(nil)
 
-// s3Params are the query parameters openS3 handles itself; every other one
+// s3Params are the query parameters openStore handles itself; every other one
 // goes to gocloud.dev/aws.V2ConfigFromURLParams, which rejects unknown ones.
 var s3Params = map[string]bool{
 	"prefix": true, "endpoint": true, "use_path_style": true, "s3ForcePathStyle": true,
