@@ -101,9 +101,13 @@ func describeAPI(code, msg string, status int) (error, string) {
 	return kind, fmt.Sprintf("S3 answered %d %s", status, http.StatusText(status))
 }
 
-// describeStore is describe for the blob store, which says itself that a
-// blob is not found: it leaves alone the errors of a missing object (not
-// those of a missing bucket).
+// describeStore is describe for the blob store. The store says itself that
+// a blob is not found, so the errors of a missing object (not those of a
+// missing bucket) are left alone. Everything else is core.ErrUnavailable,
+// whatever describe's kind: the bucket and the credentials are the
+// server's, not its caller's, so a wrong secret is the object store being
+// unusable (503, and /readyz says why), never the caller being
+// unauthenticated (401, which a client would take for its own key).
 func describeStore(err error) (kind error, msg string, ok bool) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() != "NoSuchBucket" && httpStatus(err) == http.StatusNotFound {
@@ -112,7 +116,10 @@ func describeStore(err error) (kind error, msg string, ok bool) {
 			return nil, "", false
 		}
 	}
-	return describe(err)
+	if _, msg, ok = describe(err); !ok {
+		return nil, "", false
+	}
+	return core.ErrUnavailable, msg, true
 }
 
 // firstLine is s up to its first line break.

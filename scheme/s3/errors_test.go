@@ -51,9 +51,11 @@ func withSecret(t *testing.T, u, secret string) string {
 	return pu.String()
 }
 
-// TestStoreErrors: the blob store's failures on S3 are one line with their
-// kind: a bucket that does not exist, a wrong secret key, an unknown access
-// key, an endpoint nobody listens on.
+// TestStoreErrors: the blob store's failures on S3 are one line that says
+// why — a bucket that does not exist, a wrong secret key, an unknown access
+// key, an endpoint nobody listens on — of kind unavailable: the bucket and
+// its credentials are the server's, so its callers see the object store
+// unavailable (503), not themselves unauthenticated.
 func TestStoreErrors(t *testing.T) {
 	gw := s3test.Server(t)
 	ctx := t.Context()
@@ -64,9 +66,9 @@ func TestStoreErrors(t *testing.T) {
 		kind      error
 		contains  []string
 	}{
-		{"no such bucket", gw.URL("no-such-bucket-here"), core.ErrNotFound, []string{"no such bucket"}},
-		{"wrong secret", withSecret(t, gw.URL(bucket), "wrong-secret"), core.ErrUnauthenticated, []string{"secret key"}},
-		{"unknown access key", strings.Replace(gw.URL(bucket), gw.AccessKey, "NOSUCHKEY", 1), core.ErrUnauthenticated, []string{"access key"}},
+		{"no such bucket", gw.URL("no-such-bucket-here"), core.ErrUnavailable, []string{"no such bucket"}},
+		{"wrong secret", withSecret(t, gw.URL(bucket), "wrong-secret"), core.ErrUnavailable, []string{"secret key"}},
+		{"unknown access key", strings.Replace(gw.URL(bucket), gw.AccessKey, "NOSUCHKEY", 1), core.ErrUnavailable, []string{"access key"}},
 		{"unreachable", strings.Replace(gw.URL(bucket), url.QueryEscape(gw.Endpoint), url.QueryEscape("http://127.0.0.1:1"), 1), core.ErrUnavailable, []string{"cannot reach http://127.0.0.1:1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +83,8 @@ func TestStoreErrors(t *testing.T) {
 			oneLine(t, "get", err, tc.kind, tc.contains...)
 			err = s.List(ctx, func(core.Digest, int64, time.Time) error { return nil })
 			oneLine(t, "list", err, tc.kind, tc.contains...)
+			_, err = s.CleanTemp(ctx, 0)
+			oneLine(t, "clean", err, tc.kind, tc.contains...)
 		})
 	}
 }

@@ -27,11 +27,16 @@
 //
 // The trove command imports this package; a Go program that uses the SDK
 // imports it only if it logs or downloads s3:// references. Without it, such
-// a reference fails with an error that names this import. Failures of S3
-// are one-line errors with a kind: no such bucket or object (not found),
-// bad or missing credentials (unauthenticated), access denied (permission
-// denied), wrong region (invalid), endpoint unreachable (unavailable).
-// The AWS SDK's own log lines are silenced.
+// a reference fails with an error that names this import.
+//
+// Failures of S3 are one-line errors that say why, without the SDK's
+// request ids and dumps; its own log lines are silenced. For references,
+// whose credentials are the user's, the error's kind says what to fix: no
+// such bucket or object (not found), unknown access key, wrong secret key
+// or expired token (unauthenticated), access denied (permission denied),
+// wrong region (invalid), endpoint unreachable (unavailable). For a
+// server's blob store, whose bucket and credentials are the server's, every
+// such failure is unavailable (503 to its callers, and /readyz says why).
 package s3
 
 import (
