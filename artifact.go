@@ -325,7 +325,14 @@ func MaxObjects(n int) RefOption {
 //
 // The URI and options are checked now; the objects are listed when the
 // artifact is logged, with that call's context and the credentials of the
-// environment (AWS and Google variables and files). A missing object, or a
+// environment (AWS and Google variables and files). s3:// and gs://
+// references need their scheme's package imported, once, anywhere in the
+// program:
+//
+//	import _ "github.com/troveml/trove/scheme/s3"  // s3://
+//	import _ "github.com/troveml/trove/scheme/gcs" // gs://
+//
+// Without it AddReference fails with an error that names the import. A missing object, or a
 // prefix of more objects than MaxObjects, fails the log and commits
 // nothing. Files and references mix freely in one artifact.
 func (a *Artifact) AddReference(uri string, opts ...RefOption) error {
@@ -333,6 +340,9 @@ func (a *Artifact) AddReference(uri string, opts ...RefOption) error {
 		return core.Errorf(core.ErrConflict, "artifact %s was already logged: it is final; start a new one", a.Name)
 	}
 	if err := checkRefURI(uri); err != nil {
+		return err
+	}
+	if err := refs.Missing(uri); err != nil {
 		return err
 	}
 	var o refOptions

@@ -568,11 +568,14 @@ func (c *Client) Runs(ctx context.Context, project string) ([]*Run, error) {
 // LineageOptions shape a lineage query.
 type LineageOptions struct {
 	Direction Direction // "" means Both
-	Depth     int       // 0 means unlimited
+	// Depth keeps the nodes at most Depth edges away from the start along
+	// Direction (1 downstream of a dataset: the runs that used it, not what
+	// they logged); 0 means unlimited.
+	Depth int
 }
 
 // Lineage returns the lineage graph around start: an artifact reference, or
-// "run:ID" for a run.
+// "run:ID" for a run. See Graph, Node and Edge for what it holds.
 func (c *Client) Lineage(ctx context.Context, start string, opts LineageOptions) (Graph, error) {
 	q := service.LineageRequest{Direction: opts.Direction, Depth: opts.Depth}
 	if id, ok := strings.CutPrefix(start, "run:"); ok {

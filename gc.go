@@ -18,7 +18,9 @@ type GCReport = service.GCReport
 
 // GC frees the blobs no live version needs (those only deleted versions
 // held, and orphans), without ever deleting a blob a live version or a
-// log in progress needs; see internal/service/gc.go for the protocol. On
+// log in progress needs: a blob is a candidate only when it is older than
+// Grace, and every upload leases the blobs it relies on until its commit
+// ends, so a collection racing a log never frees what the log commits. On
 // an embedded store it runs in-process; against a server it asks the
 // server, and only site administrators may (core.ErrPermission).
 func (c *Client) GC(ctx context.Context, o GCOptions) (GCReport, error) {

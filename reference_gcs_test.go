@@ -16,6 +16,9 @@ import (
 
 	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
+
+	// gs:// references, as a program using them imports it.
+	_ "github.com/troveml/trove/scheme/gcs"
 )
 
 // TestReferenceGCS: gs:// references through the SDK against a GCS

@@ -192,7 +192,8 @@ func (r *Run) startHeartbeat() {
 
 // LogArtifact logs a as an output of the run and returns the version it
 // landed on: a new version when the content is new, else the existing
-// version with that content (§2.1). The run's project holds the artifact.
+// version with that content (content is deduplicated per artifact). The
+// run's project holds the artifact.
 // "latest" moves to a new version; aliases move to the returned version.
 // When the content was already there, the returned version's Deduplicated
 // is true and a's description and metadata were not applied to it.

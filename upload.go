@@ -31,7 +31,7 @@ const uploadParallelism = 4
 
 // logArtifact builds a's manifest, stores its missing blobs and commits the
 // version. runID may be "" (no logging run). created is false when the
-// content deduplicated to an existing version (§2.1).
+// content deduplicated to an existing version.
 func (c *Client) logArtifact(ctx context.Context, a *Artifact, entity, project, runID string, aliases []string) (v core.Version, created bool, err error) {
 	if err := a.validate(); err != nil {
 		return core.Version{}, false, err

@@ -17,6 +17,13 @@ import (
 
 	"github.com/troveml/trove"
 	"github.com/troveml/trove/internal/core"
+
+	// Every scheme, for references, blob stores and metadata stores alike:
+	// the CLI, the server and the Python helper (trove helper) know them
+	// all.
+	_ "github.com/troveml/trove/scheme/gcs"
+	_ "github.com/troveml/trove/scheme/postgres"
+	_ "github.com/troveml/trove/scheme/s3"
 )
 
 func main() {

@@ -66,8 +66,9 @@ type Bucket struct {
 	root string
 	// key, when not nil, encrypts the blobs of a file:// bucket (crypt.go).
 	key *cipherKey
-	// s3 is set for a bucket opened with an s3:// URL.
-	s3 *s3Store
+	// remote is set for a bucket of a registered driver (s3://): what it
+	// adds to gocloud.
+	remote Remote
 	// spoolDir is where Ingest on a bucket other than file:// spools
 	// content; "" is os.TempDir().
 	spoolDir string
@@ -93,22 +94,85 @@ type Options struct {
 	NoSync bool
 }
 
-// opener opens the bucket a URL of one scheme names.
-type opener func(ctx context.Context, u *url.URL, o Options) (*Bucket, error)
+// Opener opens the bucket a URL of one scheme names. It is given a URL of
+// its scheme and Options whose key, if any, is KeySize bytes; it does not
+// contact the store.
+type Opener func(ctx context.Context, u *url.URL, o Options) (*Bucket, error)
 
-// openers lists the drivers Open knows, by URL scheme. It is the one place a
-// new driver is added.
-var openers = map[string]opener{
+// Driver is a blob store registered by import (Register): a program that
+// never opens s3:// stores does not link the AWS SDK.
+type Driver struct {
+	// Open opens a store of the driver's scheme.
+	Open Opener
+	// Describe, when set, turns an error of the driver's SDK into its kind
+	// and a one-line message for people (no request ids, no multi-line
+	// SDK dumps); ok is false for an error it does not recognise.
+	Describe func(err error) (kind error, msg string, ok bool)
+}
+
+var (
+	driversMu sync.RWMutex
+	// drivers are the registered drivers, by URL scheme; file:// and mem://
+	// are built in.
+	drivers = map[string]Driver{}
+)
+
+// builtin lists the stores Open always knows, by URL scheme.
+var builtin = map[string]Opener{
 	"file": openFile,
 	"mem":  openMem,
-	"s3":   openS3,
+}
+
+// optional names, by scheme, the package whose import registers a store.
+var optional = map[string]string{
+	"s3": "github.com/troveml/trove/scheme/s3",
+}
+
+// Register makes the stores of a URL scheme available to Open. It is meant
+// for the init function of the driver's package, and panics when the scheme
+// is built in or registered twice, or d.Open is nil.
+func Register(scheme string, d Driver) {
+	driversMu.Lock()
+	defer driversMu.Unlock()
+	_, dup := drivers[scheme]
+	switch {
+	case d.Open == nil:
+		panic("blob: Register of scheme " + scheme + " without Open")
+	case dup || builtin[scheme] != nil:
+		panic("blob: scheme " + scheme + " registered twice")
+	}
+	drivers[scheme] = d
+}
+
+// opener returns the Opener of scheme, nil if there is none.
+func opener(scheme string) Opener {
+	if o := builtin[scheme]; o != nil {
+		return o
+	}
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	return drivers[scheme].Open
+}
+
+// schemes returns the schemes Open knows, sorted.
+func schemes() []string {
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	s := slices.Collect(maps.Keys(builtin))
+	for k := range drivers {
+		s = append(s, k)
+	}
+	slices.Sort(s)
+	return s
 }
 
 // Open opens the blob store a URL names, with default Options:
-// "file:///abs/dir" (a directory, created if missing), "s3://bucket?…" (see
-// openS3 for the parameters and where credentials come from) or "mem://" (in
-// memory, for tests). An unknown scheme or a malformed URL is
-// core.ErrInvalid. Open does not contact the store; Ping does.
+// "file:///abs/dir" (a directory, created if missing), "mem://" (in memory,
+// for tests), or one of a registered driver, such as "s3://bucket?…" (import
+// github.com/troveml/trove/scheme/s3, whose documentation lists the
+// parameters and where credentials come from). An unknown scheme, one whose
+// driver is not registered, or a malformed URL is core.ErrInvalid. Open
+// does not contact the store; Ping does.
 func Open(ctx context.Context, rawURL string) (*Bucket, error) {
 	return OpenWith(ctx, rawURL, Options{})
 }
@@ -125,10 +189,13 @@ func OpenWith(ctx context.Context, rawURL string, o Options) (*Bucket, error) {
 		}
 		return nil, core.Errorf(core.ErrInvalid, "blob store URL: %v", err)
 	}
-	open, ok := openers[u.Scheme]
-	if !ok {
+	open := opener(u.Scheme)
+	if open == nil {
+		if pkg, ok := optional[u.Scheme]; ok {
+			return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: %s:// stores need: import _ %q", u.Redacted(), u.Scheme, pkg)
+		}
 		return nil, core.Errorf(core.ErrInvalid, "blob store URL %q: unsupported scheme %q (supported: %s)",
-			u.Redacted(), u.Scheme, strings.Join(slices.Sorted(maps.Keys(openers)), ", "))
+			u.Redacted(), u.Scheme, strings.Join(schemes(), ", "))
 	}
 	if o.EncryptionKey != nil && len(o.EncryptionKey) != KeySize {
 		return nil, core.Errorf(core.ErrInvalid, "blob: encryption key has %d bytes; want %d", len(o.EncryptionKey), KeySize)
@@ -196,6 +263,10 @@ func openMem(_ context.Context, u *url.URL, o Options) (*Bucket, error) {
 // what S3 needs beyond gocloud (cleaning multipart uploads, presigning).
 func NewBucket(b *gcblob.Bucket) *Bucket { return &Bucket{bucket: b} }
 
+// NewRemoteBucket is NewBucket for a driver's Opener: r adds what the store
+// needs beyond gocloud (see Remote).
+func NewRemoteBucket(b *gcblob.Bucket, r Remote) *Bucket { return &Bucket{bucket: b, remote: r} }
+
 // Close closes the underlying bucket.
 func (b *Bucket) Close() error { return b.bucket.Close() }
 
@@ -205,8 +276,8 @@ var writerOptions = &gcblob.WriterOptions{ContentType: "application/octet-stream
 
 // writerOptions returns the options of a write of size bytes (-1: unknown).
 func (b *Bucket) writerOptions(size int64) *gcblob.WriterOptions {
-	if b.s3 != nil {
-		return s3WriterOptions(size)
+	if b.remote != nil {
+		return b.remote.WriterOptions(size)
 	}
 	return writerOptions
 }
@@ -456,7 +527,7 @@ func (b *Bucket) List(ctx context.Context, fn func(d core.Digest, size int64, mo
 			return nil
 		}
 		if err != nil {
-			return core.Errorf(core.ErrUnavailable, "blob: list: %w", err)
+			return remoteErr("blob: list", err)
 		}
 		d, ok := parseKey(obj.Key)
 		if !ok {
@@ -552,10 +623,10 @@ func (b *Bucket) CleanTemp(ctx context.Context, olderThan time.Duration) (int, e
 		return b.cleanTempFiles(ctx, cutoff)
 	}
 	n := 0
-	if b.s3 != nil {
+	if b.remote != nil {
 		var err error
-		if n, err = b.cleanUploads(ctx, cutoff); err != nil {
-			return n, err
+		if n, err = b.remote.CleanUploads(ctx, []string{blobPrefix, tempPrefix}, cutoff); err != nil {
+			return n, remoteErr("blob: clean multipart uploads", err)
 		}
 	}
 	it := b.bucket.List(&gcblob.ListOptions{Prefix: tempPrefix})
@@ -565,7 +636,7 @@ func (b *Bucket) CleanTemp(ctx context.Context, olderThan time.Duration) (int, e
 			return n, nil
 		}
 		if err != nil {
-			return n, core.Errorf(core.ErrUnavailable, "blob: clean temporary objects: %w", err)
+			return n, remoteErr("blob: clean temporary objects", err)
 		}
 		if obj.IsDir || obj.ModTime.After(cutoff) {
 			continue
@@ -575,7 +646,7 @@ func (b *Bucket) CleanTemp(ctx context.Context, olderThan time.Duration) (int, e
 		case err == nil:
 			n++
 		case gcerrors.Code(err) != gcerrors.NotFound: // NotFound: its Ingest finished meanwhile
-			return n, core.Errorf(core.ErrUnavailable, "blob: clean temporary objects: %w", err)
+			return n, remoteErr("blob: clean temporary objects", err)
 		}
 	}
 }
@@ -627,21 +698,56 @@ func (b *Bucket) Ping(ctx context.Context) error {
 	ok, err := b.bucket.IsAccessible(ctx)
 	switch {
 	case err != nil:
-		return core.Errorf(core.ErrUnavailable, "blob: ping: %w", err)
+		return remoteErr("blob: ping", err)
 	case !ok:
 		return core.Errorf(core.ErrUnavailable, "blob: ping: the bucket does not exist")
 	}
 	return nil
 }
 
-// storeErr gives an error from the bucket its kind: not found, or
-// unavailable for everything else (I/O errors, cancellation — the cause stays
-// wrapped, so errors.Is(err, context.Canceled) works).
+// storeErr gives an error from the bucket its kind: not found, what a
+// registered driver's Describe says, or unavailable for everything else (I/O
+// errors, cancellation — the cause stays wrapped, so errors.Is(err,
+// context.Canceled) works).
 func storeErr(op string, d core.Digest, err error) error {
+	what := "blob: " + op + " " + d.String()
+	if e := described(what, err); e != nil {
+		return e // a missing bucket is not a missing blob
+	}
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return core.Errorf(core.ErrNotFound, "blob %s not found", d)
 	}
-	return core.Errorf(core.ErrUnavailable, "blob: %s %s: %w", op, d, err)
+	return core.Errorf(core.ErrUnavailable, "%s: %w", what, err)
+}
+
+// remoteErr is the error of what failing with err: in one line with its
+// kind when a registered driver recognises err, else core.ErrUnavailable
+// with err's text. The cause stays wrapped either way.
+func remoteErr(what string, err error) error {
+	if e := described(what, err); e != nil {
+		return e
+	}
+	return core.Errorf(core.ErrUnavailable, "%s: %w", what, err)
+}
+
+// described is the error of what failing with err as the registered
+// driver that recognises err describes it, nil when none does (or err is a
+// cancellation).
+func described(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	for _, d := range drivers {
+		if d.Describe == nil {
+			continue
+		}
+		if kind, msg, ok := d.Describe(err); ok {
+			return &core.Error{Kind: kind, Msg: what + ": " + msg, Err: err}
+		}
+	}
+	return nil
 }
 
 // kindOr returns the kind of err if it has one (a caller's reader may fail

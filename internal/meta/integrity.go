@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -97,8 +96,8 @@ func isDamage(err error) bool {
 		}
 		return false
 	}
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "XX001" || pe.Code == "XX002") // data_corrupted, index_corrupted
+	code, _ := sqlState(err)
+	return code == "XX001" || code == "XX002" // data_corrupted, index_corrupted
 }
 
 // noteDamage remembers err and wakes the watcher when err reports damage,

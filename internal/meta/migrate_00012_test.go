@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
 	"github.com/troveml/trove/internal/core"
@@ -51,11 +50,15 @@ func TestMigrateDigests(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := pgschema.URL(t)
-		cfg, _, err := parsePostgresURL(url)
+		dsn, _, err := parsePostgresURL(url)
 		if err != nil {
 			t.Fatal(err)
 		}
-		testMigrateDigests(t, stdlib.OpenDB(*cfg), postgresDialect, func() (*Store, error) { return OpenPostgres(t.Context(), url) })
+		db, err := openPostgresDB(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testMigrateDigests(t, db, postgresDialect, func() (*Store, error) { return OpenPostgres(t.Context(), url) })
 	})
 }
 

@@ -12,6 +12,11 @@
 // IdentityDigest), or of the URI alone when checksumming is off. It changes
 // exactly when the referenced object changes, so unchanged references
 // dedup like unchanged files.
+//
+// file:// and http(s):// are built in. s3:// and gs://, which need a cloud
+// SDK, live in github.com/troveml/trove/scheme/s3 and scheme/gcs and are
+// registered by importing them (Register, as database/sql drivers are), so
+// that a program that does not use them does not link those SDKs.
 package refs
 
 import (
@@ -101,8 +106,12 @@ func (r *Resolver) scheme(uri string) (Scheme, *url.URL, error) {
 	if err != nil {
 		return nil, nil, core.Errorf(core.ErrInvalid, "reference %.200q: %v", uri, err)
 	}
-	s, ok := r.schemes[strings.ToLower(u.Scheme)]
+	name := strings.ToLower(u.Scheme)
+	s, ok := r.schemes[name]
 	if !ok {
+		if err := unregistered(uri, name); err != nil {
+			return nil, nil, err
+		}
 		return nil, nil, core.Errorf(core.ErrInvalid, "reference %.200q: unsupported scheme %q (want http, https, s3, gs or file)", uri, u.Scheme)
 	}
 	return s, u, nil

@@ -34,6 +34,7 @@ import (
 
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/meta"
+	_ "github.com/troveml/trove/scheme/postgres"
 )
 
 // store is the part of *meta.Store the generator writes through.

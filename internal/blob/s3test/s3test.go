@@ -5,7 +5,9 @@
 // A gateway belongs to the test that started it and is killed when that test
 // ends. Its credentials travel two ways, so that other processes can use it
 // too: inside the s3:// URLs it hands out (s3://KEY:SECRET@bucket?endpoint=…,
-// which blob.Open understands), and as the standard AWS environment variables
+// which blob.Open understands: importing this package registers the s3://
+// scheme of github.com/troveml/trove/scheme/s3 for blob stores and
+// references alike), and as the standard AWS environment variables
 // that Env returns (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
 // AWS_ENDPOINT_URL_S3) for a child process that opens a URL without them.
 //
@@ -44,6 +46,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	// Every test that runs a gateway opens s3:// stores or references.
+	_ "github.com/troveml/trove/scheme/s3"
 )
 
 // Region is the region every gateway answers as (versitygw's default).

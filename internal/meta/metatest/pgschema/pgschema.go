@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	// The PostgreSQL driver the store opens by name, registered for every
+	// test that asks for a database (as github.com/troveml/trove/scheme/postgres
+	// registers it for the trove command).
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // DefaultDSN is the database tests use when TROVE_TEST_POSTGRES is unset.

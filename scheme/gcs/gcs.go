@@ -1,4 +1,19 @@
-package refs
+// Package gcs adds Google Cloud Storage to Trove. Import it for its side
+// effect:
+//
+//	import _ "github.com/troveml/trove/scheme/gcs"
+//
+// It registers gs://bucket/key references (trove's Artifact.AddReference):
+// an object, or every object under a prefix, pinned by its generation and
+// checked against its MD5 or CRC32C on download. Credentials are Google's
+// Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's
+// application-default login, the metadata server), read-only;
+// STORAGE_EMULATOR_HOST points at an emulator or a GCS-compatible endpoint.
+//
+// The trove command imports this package; a Go program that uses the SDK
+// imports it only if it logs or downloads gs:// references. Without it, such
+// a reference fails with an error that names this import.
+package gcs
 
 import (
 	"context"
@@ -24,6 +39,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/refs"
 )
 
 // gcsListAttrs are the object fields a prefix listing asks for; GCS then
@@ -47,19 +63,19 @@ type gcsScheme struct {
 	asStored bool // read gzip-encoded objects as stored (XML reads only)
 }
 
-var _ Scheme = (*gcsScheme)(nil)
+var _ refs.Scheme = (*gcsScheme)(nil)
 
-// NewGCS returns the gs:// scheme reading through c.
-func NewGCS(c *storage.Client) Scheme {
+// newScheme returns the gs:// scheme reading through c.
+func newScheme(c *storage.Client) refs.Scheme {
 	return &gcsScheme{c: c, pageSize: gcsPageSize, asStored: true}
 }
 
-// GCSFromEnv returns the gs:// scheme configured from the Google
+// fromEnv returns the gs:// scheme configured from the Google
 // environment: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
 // gcloud's application-default file, the metadata server), with read-only
 // scope. STORAGE_EMULATOR_HOST points it at an emulator or a GCS-compatible
 // endpoint without credentials, as the Google libraries do.
-func GCSFromEnv(ctx context.Context) (Scheme, error) {
+func fromEnv(ctx context.Context) (refs.Scheme, error) {
 	// On GCS, XML reads (the library's default), because only they can
 	// fetch an object as stored: JSON reads refuse ReadCompressed. An
 	// emulator gets JSON reads, which every emulator serves whatever host
@@ -108,11 +124,11 @@ func gcsURI(bucket, key string) string {
 	return (&url.URL{Scheme: "gs", Host: bucket, Path: "/" + key}).String()
 }
 
-// List implements Scheme. A key that names an object gives that object;
+// List implements refs.Scheme. A key that names an object gives that object;
 // otherwise the key is a folder: every object under key+"/" (the whole
 // bucket for gs://bucket), in pages, stopping as soon as the limit is
 // passed. Folder placeholder objects (names ending in "/") are skipped.
-func (s *gcsScheme) List(ctx context.Context, u *url.URL, opts Options) ([]Object, error) {
+func (s *gcsScheme) List(ctx context.Context, u *url.URL, opts refs.Options) ([]refs.Object, error) {
 	bucket, key, err := gcsParse(u)
 	if err != nil {
 		return nil, err
@@ -124,7 +140,7 @@ func (s *gcsScheme) List(ctx context.Context, u *url.URL, opts Options) ([]Objec
 		case err == nil:
 			o := gcsObject(bucket, a)
 			o.Rel = ""
-			return []Object{o}, nil
+			return []refs.Object{o}, nil
 		case !errors.Is(err, storage.ErrObjectNotExist):
 			return nil, gcsError(err, "reference %s", u)
 		}
@@ -137,8 +153,8 @@ func (s *gcsScheme) List(ctx context.Context, u *url.URL, opts Options) ([]Objec
 	if err := q.SetAttrSelection(gcsListAttrs); err != nil {
 		return nil, core.Errorf(core.ErrInvalid, "reference %s: %v", u, err)
 	}
-	max := opts.max()
-	var objs []Object
+	max := opts.Limit()
+	var objs []refs.Object
 	it := b.Objects(ctx, q)
 	it.PageInfo().MaxSize = s.pageSize
 	for {
@@ -172,7 +188,7 @@ func (s *gcsScheme) List(ctx context.Context, u *url.URL, opts Options) ([]Objec
 // gcsObject describes one object version of bucket; the caller sets Rel.
 // The bucket is passed in because a listing with a field selection does
 // not send it.
-func gcsObject(bucket string, a *storage.ObjectAttrs) Object {
+func gcsObject(bucket string, a *storage.ObjectAttrs) refs.Object {
 	extra := map[string]string{
 		"generation": strconv.FormatInt(a.Generation, 10),
 	}
@@ -198,15 +214,15 @@ func gcsObject(bucket string, a *storage.ObjectAttrs) Object {
 		id = md5sum
 	}
 	size := strconv.FormatInt(a.Size, 10)
-	return Object{
+	return refs.Object{
 		URI:    gcsURI(bucket, a.Name),
 		Size:   a.Size,
-		Digest: IdentityDigest("gs", bucket, a.Name, id, size, extra["generation"]),
+		Digest: refs.IdentityDigest("gs", bucket, a.Name, id, size, extra["generation"]),
 		Extra:  extra,
 	}
 }
 
-// Open implements Scheme. An entry logged with checksums is read at its
+// Open implements refs.Scheme. An entry logged with checksums is read at its
 // recorded generation, so a versioned bucket gives it back as it was even
 // after an overwrite; a gone generation is an ErrCorrupt error naming the
 // entry. The stored bytes are read as stored (no decompressive
@@ -352,3 +368,5 @@ func gcsError(err error, format string, args ...any) error {
 	}
 	return core.Errorf(core.ErrUnavailable, "%s: %w", msg, err)
 }
+
+func init() { refs.Register("gs", fromEnv) }

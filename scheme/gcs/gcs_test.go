@@ -1,4 +1,4 @@
-package refs
+package gcs
 
 import (
 	"bytes"
@@ -22,16 +22,17 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/refs"
 )
 
 // gcsEnv is fake-gcs-server run in-process on loopback, reached through a
 // counting proxy the way a user reaches an emulator: STORAGE_EMULATOR_HOST
-// and GCSFromEnv, with no Google credentials anywhere.
+// and fromEnv, with no Google credentials anywhere.
 type gcsEnv struct {
 	srv    *fakestorage.Server
 	c      *storage.Client // writes the fixtures, through the emulator too
 	scheme *gcsScheme
-	r      *Resolver
+	r      *refs.Resolver
 	lists  atomic.Int64 // object listing requests seen
 }
 
@@ -68,12 +69,12 @@ func newGCSEnvHost(t *testing.T, publicHost string) *gcsEnv {
 	t.Setenv("STORAGE_EMULATOR_HOST", front.URL)
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "absent.json"))
 	ctx := context.Background()
-	s, err := GCSFromEnv(ctx)
+	s, err := fromEnv(ctx)
 	if err != nil {
-		t.Fatalf("GCSFromEnv with STORAGE_EMULATOR_HOST: %v", err)
+		t.Fatalf("fromEnv with STORAGE_EMULATOR_HOST: %v", err)
 	}
 	env.scheme = s.(*gcsScheme)
-	env.r = NewResolver(map[string]Scheme{"gs": s})
+	env.r = refs.NewResolver(map[string]refs.Scheme{"gs": s})
 	env.c, err = storage.NewClient(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func (env *gcsEnv) put(t *testing.T, bucket, key, body string) *storage.ObjectAt
 	return w.Attrs()
 }
 
-func readAll(t *testing.T, r *Resolver, e core.Entry) (string, error) {
+func readAll(t *testing.T, r *refs.Resolver, e core.Entry) (string, error) {
 	t.Helper()
 	rc, err := r.Open(context.Background(), e)
 	if err != nil {
@@ -127,7 +128,7 @@ func TestGCSSingleObject(t *testing.T) {
 	a := env.put(t, "my-bucket", "model.h5", "weights v1")
 	env.put(t, "my-bucket", "checkpoints/model.h5", "checkpoint")
 
-	es, err := env.r.Resolve(ctx, "gs://my-bucket/model.h5", Options{})
+	es, err := env.r.Resolve(ctx, "gs://my-bucket/model.h5", refs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestGCSSingleObject(t *testing.T) {
 	if e.Extra["generation"] != gen || e.Extra["etag"] != a.Etag || e.Extra["md5"] == "" || e.Extra["crc32c"] == "" {
 		t.Errorf("extra = %v; want generation %s, etag %s, md5 and crc32c", e.Extra, gen, a.Etag)
 	}
-	if want := IdentityDigest("gs", "my-bucket", "model.h5", a.Etag, "10", gen); e.Digest != want {
+	if want := refs.IdentityDigest("gs", "my-bucket", "model.h5", a.Etag, "10", gen); e.Digest != want {
 		t.Errorf("digest = %s, want %s", e.Digest, want)
 	}
 	if err := e.Validate(); err != nil {
@@ -153,7 +154,7 @@ func TestGCSSingleObject(t *testing.T) {
 	}
 
 	// Unchanged: the same digest, so the entry dedups.
-	again, err := env.r.Resolve(ctx, "gs://my-bucket/model.h5", Options{})
+	again, err := env.r.Resolve(ctx, "gs://my-bucket/model.h5", refs.Options{})
 	if err != nil || again[0].Digest != e.Digest {
 		t.Errorf("re-resolve = %v, %v; want digest %s", again, err, e.Digest)
 	}
@@ -163,20 +164,20 @@ func TestGCSSingleObject(t *testing.T) {
 		{"gs://my-bucket/model.h5", "models/mymodel.h5", "models/mymodel.h5"},
 		{"gs://my-bucket/model.h5", "/models/mymodel.h5/", "models/mymodel.h5"},
 	} {
-		es, err := env.r.Resolve(ctx, tc.uri, Options{Name: tc.name})
+		es, err := env.r.Resolve(ctx, tc.uri, refs.Options{Name: tc.name})
 		if err != nil || paths(es) != tc.want {
 			t.Errorf("Resolve(%s, Name %q) = %q, %v; want %q", tc.uri, tc.name, paths(es), err, tc.want)
 		}
 	}
 	// The checkpoint is another object: another digest.
-	cp, _ := env.r.Resolve(ctx, "gs://my-bucket/checkpoints/model.h5", Options{})
+	cp, _ := env.r.Resolve(ctx, "gs://my-bucket/checkpoints/model.h5", refs.Options{})
 	if len(cp) == 1 && cp[0].Digest == e.Digest {
 		t.Error("two different objects got the same digest")
 	}
 
 	// Overwritten: a new digest.
 	env.put(t, "my-bucket", "model.h5", "weights v2")
-	changed, err := env.r.Resolve(ctx, "gs://my-bucket/model.h5", Options{})
+	changed, err := env.r.Resolve(ctx, "gs://my-bucket/model.h5", refs.Options{})
 	if err != nil || changed[0].Digest == e.Digest {
 		t.Errorf("after overwrite: %v, %v; want a digest other than %s", changed, err, e.Digest)
 	}
@@ -200,7 +201,7 @@ func TestGCSPrefix(t *testing.T) {
 		{"gs://my-bucket", "", "images/cat.png images/dog.png images/sub/x.png imagesX/no.png model.h5"},
 		{"gs://my-bucket/", "all", "all/images/cat.png all/images/dog.png all/images/sub/x.png all/imagesX/no.png all/model.h5"},
 	} {
-		es, err := env.r.Resolve(ctx, tc.uri, Options{Name: tc.name})
+		es, err := env.r.Resolve(ctx, tc.uri, refs.Options{Name: tc.name})
 		if err != nil || paths(es) != tc.want {
 			t.Errorf("Resolve(%s, Name %q) = %q, %v; want %q", tc.uri, tc.name, paths(es), err, tc.want)
 			continue
@@ -220,7 +221,7 @@ func TestGCSVersionedOverwrite(t *testing.T) {
 	ctx := context.Background()
 	env.bucket(t, "versioned", true)
 	env.put(t, "versioned", "data.csv", "a,b\n1,2\n")
-	es, err := env.r.Resolve(ctx, "gs://versioned/data.csv", Options{})
+	es, err := env.r.Resolve(ctx, "gs://versioned/data.csv", refs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func TestGCSVersionedOverwrite(t *testing.T) {
 	if err != nil || got != "a,b\n1,2\n" {
 		t.Errorf("open of the logged generation = %q, %v; want the old contents", got, err)
 	}
-	es, err = env.r.Resolve(ctx, "gs://versioned/data.csv", Options{})
+	es, err = env.r.Resolve(ctx, "gs://versioned/data.csv", refs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func TestGCSUnversionedOverwrite(t *testing.T) {
 	env.bucket(t, "plain", false)
 	env.put(t, "plain", "data.csv", "old")
 	env.put(t, "plain", "gone.csv", "soon deleted")
-	es, err := env.r.Resolve(ctx, "gs://plain", Options{Name: "tables"})
+	es, err := env.r.Resolve(ctx, "gs://plain", refs.Options{Name: "tables"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestGCSOpenVerifies(t *testing.T) {
 	ctx := context.Background()
 	env.bucket(t, "b-1", false)
 	env.put(t, "b-1", "x.bin", "0123456789")
-	es, err := env.r.Resolve(ctx, "gs://b-1/x.bin", Options{})
+	es, err := env.r.Resolve(ctx, "gs://b-1/x.bin", refs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ func TestGCSLimit(t *testing.T) {
 	}
 
 	env.lists.Store(0)
-	es, err := env.r.Resolve(ctx, "gs://many/shards", Options{MaxObjects: n})
+	es, err := env.r.Resolve(ctx, "gs://many/shards", refs.Options{MaxObjects: n})
 	if err != nil || len(es) != n || es[0].Path != "000.bin" || es[n-1].Path != fmt.Sprintf("%03d.bin", n-1) {
 		t.Fatalf("Resolve of %d objects at a limit of %d: %d entries, %v", n, n, len(es), err)
 	}
@@ -341,7 +342,7 @@ func TestGCSLimit(t *testing.T) {
 	}
 
 	env.lists.Store(0)
-	_, err = env.r.Resolve(ctx, "gs://many/shards", Options{MaxObjects: 12})
+	_, err = env.r.Resolve(ctx, "gs://many/shards", refs.Options{MaxObjects: 12})
 	if !errors.Is(err, core.ErrTooLarge) || !strings.Contains(err.Error(), "limit of 12") {
 		t.Errorf("over the limit: %v; want ErrTooLarge naming the limit of 12", err)
 	}
@@ -349,7 +350,7 @@ func TestGCSLimit(t *testing.T) {
 		t.Errorf("over the limit after 2 pages, listing went on: %d requests", got)
 	}
 
-	_, err = env.r.Resolve(ctx, "gs://many", Options{MaxObjects: n - 1})
+	_, err = env.r.Resolve(ctx, "gs://many", refs.Options{MaxObjects: n - 1})
 	if !errors.Is(err, core.ErrTooLarge) {
 		t.Errorf("whole bucket over the limit: %v; want ErrTooLarge", err)
 	}
@@ -371,7 +372,7 @@ func TestGCSNotFound(t *testing.T) {
 		"gs://no-such-bucket/x",
 		"gs://no-such-bucket",
 	} {
-		_, err := env.r.Resolve(ctx, uri, Options{})
+		_, err := env.r.Resolve(ctx, uri, refs.Options{})
 		if !errors.Is(err, core.ErrNotFound) || !strings.Contains(err.Error(), uri) {
 			t.Errorf("Resolve(%s) = %v; want ErrNotFound naming the URI", uri, err)
 		}
@@ -385,18 +386,18 @@ func TestGCSNoChecksum(t *testing.T) {
 	env.put(t, "plain", "dir/a.txt", "aaa")
 	env.put(t, "plain", "dir/b.txt", "bbb")
 
-	es, err := env.r.Resolve(ctx, "gs://plain/dir", Options{NoChecksum: true})
+	es, err := env.r.Resolve(ctx, "gs://plain/dir", refs.Options{NoChecksum: true})
 	if err != nil || len(es) != 2 {
 		t.Fatalf("Resolve = %v, %v", es, err)
 	}
 	for _, e := range es {
-		if e.Digest != URIDigest(e.Ref) || e.Extra != nil {
-			t.Errorf("%s: digest %s extra %v; want URIDigest(%s) and no extra", e.Path, e.Digest, e.Extra, e.Ref)
+		if e.Digest != refs.URIDigest(e.Ref) || e.Extra != nil {
+			t.Errorf("%s: digest %s extra %v; want refs.URIDigest(%s) and no extra", e.Path, e.Digest, e.Extra, e.Ref)
 		}
 	}
 	// Nothing was pinned: an overwrite still dedups and reads the live object.
 	env.put(t, "plain", "dir/a.txt", "AAA")
-	again, err := env.r.Resolve(ctx, "gs://plain/dir", Options{NoChecksum: true})
+	again, err := env.r.Resolve(ctx, "gs://plain/dir", refs.Options{NoChecksum: true})
 	if err != nil || again[0].Digest != es[0].Digest {
 		t.Errorf("after overwrite: %v, %v; want the same URI digest", again, err)
 	}
@@ -427,7 +428,7 @@ func TestGCSBadURIs(t *testing.T) {
 		"gs://ok-bucket/k?generation=1",
 		"gs://ok-bucket/k#frag",
 	} {
-		_, err := env.r.Resolve(ctx, uri, Options{})
+		_, err := env.r.Resolve(ctx, uri, refs.Options{})
 		if !errors.Is(err, core.ErrInvalid) {
 			t.Errorf("Resolve(%q) = %v; want ErrInvalid", uri, err)
 		}
@@ -451,12 +452,12 @@ func TestGCSEscapedNames(t *testing.T) {
 	env.bucket(t, "odd", false)
 	env.put(t, "odd", "d/a b#1?.txt", "odd name")
 	env.put(t, "odd", "d/100%.txt", "percent")
-	es, err := env.r.Resolve(ctx, "gs://odd/d", Options{})
+	es, err := env.r.Resolve(ctx, "gs://odd/d", refs.Options{})
 	if err != nil || paths(es) != "100%.txt a b#1?.txt" {
 		t.Fatalf("Resolve = %q, %v", paths(es), err)
 	}
 	for _, e := range es {
-		one, err := env.r.Resolve(ctx, e.Ref, Options{})
+		one, err := env.r.Resolve(ctx, e.Ref, refs.Options{})
 		if err != nil || len(one) != 1 || one[0].Digest != e.Digest {
 			t.Errorf("Resolve(%s) = %v, %v; want the object itself", e.Ref, one, err)
 		}
@@ -466,30 +467,31 @@ func TestGCSEscapedNames(t *testing.T) {
 	}
 }
 
-// TestGCSDefaultResolver: the resolver the SDK uses builds the gs:// client
+// TestGCSDefaultResolver: the resolver the SDK uses, with this package
+// imported, builds the gs:// client
 // lazily from the environment.
 func TestGCSDefaultResolver(t *testing.T) {
 	env := newGCSEnv(t)
 	env.bucket(t, "lazy", false)
 	env.put(t, "lazy", "x", "y")
-	es, err := Default().Resolve(context.Background(), "gs://lazy/x", Options{})
+	es, err := refs.Default().Resolve(context.Background(), "gs://lazy/x", refs.Options{})
 	if err != nil || paths(es) != "x" {
-		t.Fatalf("Default().Resolve = %v, %v", es, err)
+		t.Fatalf("refs.Default().Resolve = %v, %v", es, err)
 	}
-	if got, err := readAll(t, Default(), es[0]); err != nil || got != "y" {
+	if got, err := readAll(t, refs.Default(), es[0]); err != nil || got != "y" {
 		t.Errorf("open = %q, %v", got, err)
 	}
 }
 
-// TestGCSFromEnvNoCredentials: without an emulator, credentials that are
+// TestFromEnvNoCredentials: without an emulator, credentials that are
 // named but missing are a clear error, not a client that fails later.
-func TestGCSFromEnvNoCredentials(t *testing.T) {
+func TestFromEnvNoCredentials(t *testing.T) {
 	t.Setenv("STORAGE_EMULATOR_HOST", "")
 	missing := filepath.Join(t.TempDir(), "missing.json")
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", missing)
-	_, err := GCSFromEnv(context.Background())
+	_, err := fromEnv(context.Background())
 	if !errors.Is(err, core.ErrUnauthenticated) || !strings.Contains(err.Error(), "GOOGLE_APPLICATION_CREDENTIALS") {
-		t.Errorf("GCSFromEnv = %v; want ErrUnauthenticated naming GOOGLE_APPLICATION_CREDENTIALS", err)
+		t.Errorf("fromEnv = %v; want ErrUnauthenticated naming GOOGLE_APPLICATION_CREDENTIALS", err)
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the credentials file was created: %v", err)
@@ -500,11 +502,11 @@ func TestGCSFromEnvNoCredentials(t *testing.T) {
 // (GCS would otherwise decompress it on the way), since its size and hashes
 // describe the stored bytes.
 func TestGCSGzipStoredAsIs(t *testing.T) {
-	// XML reads, as on GCS itself (GCSFromEnv reads an emulator with JSON):
+	// XML reads, as on GCS itself (fromEnv reads an emulator with JSON):
 	// the Go client sends them to the emulator's host as /bucket/object,
 	// which fake-gcs-server serves only on its public host.
 	env := newGCSEnvHost(t, "127.0.0.1")
-	env.r = NewResolver(map[string]Scheme{"gs": NewGCS(env.c)})
+	env.r = refs.NewResolver(map[string]refs.Scheme{"gs": newScheme(env.c)})
 	ctx := context.Background()
 	env.bucket(t, "zipped", false)
 	var buf bytes.Buffer
@@ -520,7 +522,7 @@ func TestGCSGzipStoredAsIs(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	es, err := env.r.Resolve(ctx, "gs://zipped/app.log", Options{})
+	es, err := env.r.Resolve(ctx, "gs://zipped/app.log", refs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

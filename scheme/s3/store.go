@@ -1,10 +1,8 @@
-package blob
+package s3
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -21,6 +19,7 @@ import (
 	gcblob "gocloud.dev/blob"
 	"gocloud.dev/blob/s3blob"
 
+	"github.com/troveml/trove/internal/blob"
 	"github.com/troveml/trove/internal/core"
 )
 
@@ -33,8 +32,8 @@ import (
 // PutObject nor CompleteMultipartUpload is ever sent — when the content does
 // not match; see Put. The transfer manager aborts a failed multipart upload
 // with the write's own context, which is cancelled by then, so the abort is
-// never sent; abortUpload sends it again with a live one, and CleanTemp
-// aborts any upload left by a process that died.
+// never sent; AbortUpload sends it again with a live one, and the store's
+// CleanTemp aborts any upload left by a process that died.
 
 // Tuning of multipart uploads: parts of 8 MiB, 4 in flight, so that a link
 // stays busy while parts are acknowledged, and one upload holds at most
@@ -48,18 +47,18 @@ const (
 	s3Concurrency = 4
 )
 
-// maxPresignTTL is the longest validity SigV4 allows a presigned URL.
-const maxPresignTTL = 7 * 24 * time.Hour
-
-// s3Store is what a Bucket keeps of an S3 bucket beyond its gocloud handle:
-// the client, for what gocloud does not expose (aborting multipart uploads).
+// s3Store is what a blob.Bucket keeps of an S3 bucket beyond its gocloud
+// handle (blob.Remote): the client, for what gocloud does not expose
+// (aborting multipart uploads).
 type s3Store struct {
 	client *s3.Client
 	bucket string
 	prefix string // key prefix inside the bucket, "" or ending in "/"
 }
 
-// s3Params are the query parameters openS3 handles itself; every other one
+var _ blob.Remote = (*s3Store)(nil)
+
+// s3Params are the query parameters openStore handles itself; every other one
 // goes to gocloud.dev/aws.V2ConfigFromURLParams, which rejects unknown ones.
 var s3Params = map[string]bool{
 	"prefix": true, "endpoint": true, "use_path_style": true, "s3ForcePathStyle": true,
@@ -67,15 +66,15 @@ var s3Params = map[string]bool{
 	"hostname_immutable": true,
 }
 
-// bucketRE is a loose check of a bucket name: what S3 and S3-compatible
+// storeBucketRE is a loose check of a bucket name: what S3 and S3-compatible
 // servers accept, and no port.
-var bucketRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+var storeBucketRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // prefixRE is what a key prefix may be: relative, slash-separated segments of
 // characters S3 and gocloud keep verbatim.
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/?$`)
 
-// openS3 opens s3://[ACCESS_KEY:SECRET@]bucket[?param=value&…].
+// openStore opens s3://[ACCESS_KEY:SECRET@]bucket[?param=value&…].
 //
 // Parameters: prefix (keys are stored under it inside the bucket), endpoint
 // (an S3-compatible server: http(s)://host[:port]), region (default: from
@@ -93,14 +92,14 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/?$`)
 // message shows the URL redacted). The endpoint likewise comes from
 // AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL when the URL names none; with an
 // endpoint, addressing is path-style unless use_path_style=false.
-func openS3(ctx context.Context, u *url.URL, o Options) (*Bucket, error) {
+func openStore(ctx context.Context, u *url.URL, o blob.Options) (*blob.Bucket, error) {
 	bad := func(format string, args ...any) error {
 		return core.Errorf(core.ErrInvalid, "blob store URL %q: "+format, append([]any{u.Redacted()}, args...)...)
 	}
 	switch {
 	case o.EncryptionKey != nil:
 		return nil, bad("encryption keys are for file:// stores; encrypt an S3 bucket with server-side encryption (a bucket setting, or ?ssetype=AES256 or ?ssetype=aws:kms&kmskeyid=KEY)")
-	case u.Opaque != "" || !bucketRE.MatchString(u.Host):
+	case u.Opaque != "" || !storeBucketRE.MatchString(u.Host):
 		return nil, bad("want s3://bucket[?param=value…]")
 	case u.Path != "" && u.Path != "/":
 		return nil, bad("a path is not a bucket; put the key prefix in ?prefix=%s", strings.Trim(u.Path, "/"))
@@ -179,7 +178,7 @@ func openS3(ctx context.Context, u *url.URL, o Options) (*Bucket, error) {
 	if _, set := q["response_checksum_validation"]; !set {
 		cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	}
-	clientOpts = append(clientOpts, func(so *s3.Options) {
+	clientOpts = append(clientOpts, quiet, func(so *s3.Options) {
 		so.UseAccelerate = accelerate
 		so.EndpointOptions.DisableHTTPS = disableHTTP
 		if endpoint != "" {
@@ -204,9 +203,7 @@ func openS3(ctx context.Context, u *url.URL, o Options) (*Bucket, error) {
 	if prefix != "" {
 		gb = gcblob.PrefixedBucket(gb, prefix)
 	}
-	b := NewBucket(gb)
-	b.s3 = &s3Store{client: client, bucket: u.Host, prefix: prefix}
-	return b, nil
+	return blob.NewRemoteBucket(gb, &s3Store{client: client, bucket: u.Host, prefix: prefix}), nil
 }
 
 // sseType parses the ssetype parameter as gocloud's s3blob does.
@@ -218,6 +215,9 @@ func sseType(v string) (types.ServerSideEncryption, error) {
 	}
 	return "", errors.New("want AES256, aws:kms or aws:kms:dsse")
 }
+
+// WriterOptions implements blob.Remote; see s3PartSize.
+func (*s3Store) WriterOptions(size int64) *gcblob.WriterOptions { return s3WriterOptions(size) }
 
 // s3WriterOptions returns the options of an upload to S3 of size bytes (-1:
 // unknown); see s3PartSize.
@@ -242,21 +242,19 @@ func s3WriterOptions(size int64) *gcblob.WriterOptions {
 	return o
 }
 
-// abortPatience bounds how long abortUpload keeps aborting an upload that
+// abortPatience bounds how long AbortUpload keeps aborting an upload that
 // late parts bring back.
 const abortPatience = 10 * time.Second
 
-// abortUpload aborts the multipart upload a failed write to key left, if
-// any. It runs on error paths, often because ctx was cancelled, so it does
-// not obey ctx; a failure only leaves garbage for CleanTemp.
-func (b *Bucket) abortUpload(ctx context.Context, key string, err error) {
+// AbortUpload implements blob.Remote.
+func (s *s3Store) AbortUpload(ctx context.Context, key string, err error) {
 	var mpu interface{ UploadID() string }
-	if b.s3 == nil || !errors.As(err, &mpu) || mpu.UploadID() == "" {
+	if !errors.As(err, &mpu) || mpu.UploadID() == "" {
 		return
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	bucket, k, id := aws.String(b.s3.bucket), aws.String(b.s3.prefix+key), mpu.UploadID()
+	bucket, k, id := aws.String(s.bucket), aws.String(s.prefix+key), mpu.UploadID()
 	// A part whose request was cancelled may still be arriving at the
 	// server, and some servers (versitygw) let it bring the aborted upload
 	// back; so look again, and abort again, until it is gone. On a busy
@@ -264,12 +262,12 @@ func (b *Bucket) abortUpload(ctx context.Context, key string, err error) {
 	// abortPatience.
 	deadline := time.Now().Add(abortPatience)
 	for attempt := 1; ; attempt++ {
-		_, _ = b.s3.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: k, UploadId: aws.String(id)})
+		_, _ = s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: k, UploadId: aws.String(id)})
 		if time.Now().After(deadline) {
 			return
 		}
 		time.Sleep(min(time.Duration(attempt)*50*time.Millisecond, 500*time.Millisecond))
-		out, err := b.s3.client.ListMultipartUploads(actx, &s3.ListMultipartUploadsInput{Bucket: bucket, Prefix: k})
+		out, err := s.client.ListMultipartUploads(actx, &s3.ListMultipartUploadsInput{Bucket: bucket, Prefix: k})
 		if err != nil {
 			return
 		}
@@ -279,22 +277,21 @@ func (b *Bucket) abortUpload(ctx context.Context, key string, err error) {
 	}
 }
 
-// cleanUploads aborts the multipart uploads under the store's keys started
-// before cutoff, and returns how many it aborted.
-func (b *Bucket) cleanUploads(ctx context.Context, cutoff time.Time) (int, error) {
+// CleanUploads implements blob.Remote.
+func (s *s3Store) CleanUploads(ctx context.Context, prefixes []string, cutoff time.Time) (int, error) {
 	n := 0
-	for _, p := range []string{blobPrefix, tempPrefix} {
-		in := &s3.ListMultipartUploadsInput{Bucket: aws.String(b.s3.bucket), Prefix: aws.String(b.s3.prefix + p)}
+	for _, p := range prefixes {
+		in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + p)}
 		for {
-			out, err := b.s3.client.ListMultipartUploads(ctx, in)
+			out, err := s.client.ListMultipartUploads(ctx, in)
 			if err != nil {
-				return n, core.Errorf(core.ErrUnavailable, "blob: clean multipart uploads: %w", err)
+				return n, err
 			}
 			for _, up := range out.Uploads {
 				if up.Initiated != nil && up.Initiated.After(cutoff) {
 					continue
 				}
-				_, err := b.s3.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+				_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 					Bucket: in.Bucket, Key: up.Key, UploadId: up.UploadId,
 				})
 				var nsu *types.NoSuchUpload
@@ -302,7 +299,7 @@ func (b *Bucket) cleanUploads(ctx context.Context, cutoff time.Time) (int, error
 				case err == nil:
 					n++
 				case !errors.As(err, &nsu): // NoSuchUpload: it finished meanwhile
-					return n, core.Errorf(core.ErrUnavailable, "blob: clean multipart uploads: %w", err)
+					return n, err
 				}
 			}
 			if !aws.ToBool(out.IsTruncated) {
@@ -314,142 +311,18 @@ func (b *Bucket) cleanUploads(ctx context.Context, cutoff time.Time) (int, error
 	return n, nil
 }
 
-var _ Presigner = (*Bucket)(nil)
-
-// CanPresign reports whether the Presigner methods work: only on S3.
-func (b *Bucket) CanPresign() bool { return b.s3 != nil }
-
-// errNoPresign is what the Presigner methods return on other stores.
-func (b *Bucket) errNoPresign(op string) error {
-	return core.Errorf(core.ErrUnavailable, "blob: %s: presigned URLs are not supported by this blob store (only by s3://)", op)
-}
-
-// checkTTL refuses validities SigV4 cannot express.
-func checkTTL(op string, ttl time.Duration) error {
-	if ttl <= 0 || ttl > maxPresignTTL {
-		return core.Errorf(core.ErrInvalid, "blob: %s: validity %s is not in (0, %s]", op, ttl, maxPresignTTL)
-	}
-	return nil
-}
-
-// PresignGet implements Presigner. The content is not verified on this path:
-// the client that fetches it must hash it, as the SDK does.
-func (b *Bucket) PresignGet(ctx context.Context, d core.Digest, ttl time.Duration) (string, error) {
-	switch {
-	case b.s3 == nil:
-		return "", b.errNoPresign("presign get")
-	case d.IsZero():
-		return "", core.Errorf(core.ErrInvalid, "blob: presign get: no digest")
-	}
-	if err := checkTTL("presign get", ttl); err != nil {
-		return "", err
-	}
-	u, err := b.bucket.SignedURL(ctx, keyOf(d), &gcblob.SignedURLOptions{Method: http.MethodGet, Expiry: ttl})
-	if err != nil {
-		return "", core.Errorf(core.ErrUnavailable, "blob: presign get %s: %w", d, err)
-	}
-	return u, nil
-}
-
-// proofKey is the metadata key of an upload's proof (PresignPut): the PUT
-// carries it as the header x-amz-meta-trove-proof.
-const proofKey = "trove-proof"
-
-// PresignPut implements Presigner. The URL's signature covers the header
-// x-amz-checksum-sha256, the base64 of d: S3 computes the body's SHA-256
-// and refuses (400 BadDigest) a body that does not match, storing nothing,
-// and a PUT without the header fails its signature check (403). It covers
-// x-amz-meta-trove-proof as well when proof is not "", which S3 keeps as
-// the object's metadata (UploadProof). The signature also covers
-// Content-Length when size > 0, so the PUT must carry exactly size bytes
-// (Go's http.Client sets Content-Length from the body; set req.ContentLength
-// = size for a body of unknown length). The returned header holds what the
-// PUT must carry besides that.
-func (b *Bucket) PresignPut(ctx context.Context, d core.Digest, size int64, ttl time.Duration, proof string) (string, http.Header, error) {
-	switch {
-	case b.s3 == nil:
-		return "", nil, b.errNoPresign("presign put")
-	case d.IsZero():
-		return "", nil, core.Errorf(core.ErrInvalid, "blob: presign put: no digest")
-	case size < 0:
-		return "", nil, core.Errorf(core.ErrInvalid, "blob: presign put %s: invalid size %d", d, size)
-	case !proofRE.MatchString(proof):
-		return "", nil, core.Errorf(core.ErrInvalid, "blob: presign put %s: a proof is up to 128 letters, digits, '-' and '_'", d)
-	}
-	if err := checkTTL("presign put", ttl); err != nil {
-		return "", nil, err
-	}
-	sum := base64.StdEncoding.EncodeToString(d[:])
-	u, err := b.bucket.SignedURL(ctx, keyOf(d), &gcblob.SignedURLOptions{
-		Method: http.MethodPut,
-		Expiry: ttl,
-		BeforeSign: func(as func(any) bool) error {
-			var in *s3.PutObjectInput
-			if !as(&in) {
-				return errors.New("not an S3 PutObject request")
-			}
-			in.ChecksumSHA256 = aws.String(sum)
-			in.ContentLength = aws.Int64(size)
-			if proof != "" {
-				in.Metadata = map[string]string{proofKey: proof}
-			}
-			return nil
-		},
-	})
-	if err != nil {
-		return "", nil, core.Errorf(core.ErrUnavailable, "blob: presign put %s: %w", d, err)
-	}
-	// Fail closed: a URL whose signature does not cover the checksum would
-	// let any body land under d's key, one that does not cover the proof
-	// would let anyone's PUT carry it.
-	if !signsHeader(u, "x-amz-checksum-sha256") {
-		return "", nil, core.Errorf(core.ErrUnavailable, "blob: presign put %s: the signer did not sign the checksum header, so the store could not reject bad content", d)
-	}
-	h := http.Header{"X-Amz-Checksum-Sha256": {sum}}
-	if proof != "" {
-		if !signsHeader(u, "x-amz-meta-"+proofKey) {
-			return "", nil, core.Errorf(core.ErrUnavailable, "blob: presign put %s: the signer did not sign the proof header", d)
+// BeforeSignPut implements blob.Remote.
+func (*s3Store) BeforeSignPut(sum string, size int64, proof string) func(as func(any) bool) error {
+	return func(as func(any) bool) error {
+		var in *s3.PutObjectInput
+		if !as(&in) {
+			return errors.New("not an S3 PutObject request")
 		}
-		h.Set("X-Amz-Meta-"+proofKey, proof)
-	}
-	return u, h, nil
-}
-
-// proofRE is what a proof may be: a token that travels unchanged as an
-// HTTP header and as S3 metadata.
-var proofRE = regexp.MustCompile(`^[A-Za-z0-9_-]{0,128}$`)
-
-// UploadProof implements Presigner: one HEAD request.
-func (b *Bucket) UploadProof(ctx context.Context, d core.Digest) (string, error) {
-	switch {
-	case b.s3 == nil:
-		return "", b.errNoPresign("upload proof")
-	case d.IsZero():
-		return "", core.Errorf(core.ErrInvalid, "blob: upload proof: no digest")
-	}
-	a, err := b.bucket.Attributes(ctx, keyOf(d))
-	if err != nil {
-		return "", storeErr("upload proof", d, err)
-	}
-	for k, v := range a.Metadata {
-		if strings.EqualFold(k, proofKey) {
-			return v, nil
+		in.ChecksumSHA256 = aws.String(sum)
+		in.ContentLength = aws.Int64(size)
+		if proof != "" {
+			in.Metadata = map[string]string{blob.ProofKey: proof}
 		}
+		return nil
 	}
-	return "", nil
-}
-
-// signsHeader reports whether presigned URL u's signature covers header
-// name (lower case), per its X-Amz-SignedHeaders parameter.
-func signsHeader(u, name string) bool {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return false
-	}
-	for _, h := range strings.Split(pu.Query().Get("X-Amz-SignedHeaders"), ";") {
-		if h == name {
-			return true
-		}
-	}
-	return false
 }

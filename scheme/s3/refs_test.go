@@ -1,4 +1,4 @@
-package refs_test
+package s3_test
 
 import (
 	"context"
@@ -20,7 +20,8 @@ import (
 )
 
 // s3Env points the AWS environment at gw, as a user would, and returns a
-// resolver whose s3 scheme comes from S3FromEnv.
+// resolver whose s3 scheme is the one this package registers, configured
+// from that environment.
 func s3Env(t testing.TB, gw *s3test.Gateway) *refs.Resolver {
 	t.Helper()
 	for _, kv := range gw.Env() {
@@ -35,11 +36,8 @@ func s3Env(t testing.TB, gw *s3test.Gateway) *refs.Resolver {
 	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"} {
 		t.Setenv(k, "")
 	}
-	s, err := refs.S3FromEnv(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return refs.NewResolver(map[string]refs.Scheme{"s3": s})
+	// The scheme registered by this package's import, as a program gets it.
+	return refs.Default()
 }
 
 func put(t testing.TB, gw *s3test.Gateway, bucket, key, body string) {

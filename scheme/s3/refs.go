@@ -1,4 +1,4 @@
-package refs
+package s3
 
 import (
 	"context"
@@ -14,13 +14,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/troveml/trove/internal/core"
+	"github.com/troveml/trove/internal/refs"
 )
 
 // s3Scheme resolves s3:// references: an object, or every object under a
@@ -30,13 +29,13 @@ type s3Scheme struct {
 	c *s3.Client
 }
 
-// S3FromEnv returns the s3:// scheme with a client configured from the
+// refsFromEnv returns the s3:// scheme with a client configured from the
 // standard AWS places: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
 // AWS_PROFILE and the shared config and credentials files, web identity,
 // container and instance roles; the region from AWS_REGION or the profile,
 // else us-east-1. An endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
 // (an S3-compatible store) implies path-style addressing.
-func S3FromEnv(ctx context.Context) (Scheme, error) {
+func refsFromEnv(ctx context.Context) (refs.Scheme, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, core.Errorf(core.ErrInvalid, "s3 references: AWS configuration: %w", err)
@@ -45,7 +44,7 @@ func S3FromEnv(ctx context.Context) (Scheme, error) {
 		// SigV4 needs a region; S3-compatible stores mostly ignore it.
 		cfg.Region = "us-east-1"
 	}
-	return NewS3(s3.NewFromConfig(cfg, func(o *s3.Options) {
+	return newRefs(s3.NewFromConfig(cfg, quiet, func(o *s3.Options) {
 		if o.BaseEndpoint != nil {
 			// S3-compatible stores rarely have a DNS name per bucket.
 			o.UsePathStyle = true
@@ -53,8 +52,8 @@ func S3FromEnv(ctx context.Context) (Scheme, error) {
 	})), nil
 }
 
-// NewS3 returns the s3:// scheme using client. It is safe for concurrent use.
-func NewS3(client *s3.Client) Scheme { return &s3Scheme{c: client} }
+// newRefs returns the s3:// scheme using client. It is safe for concurrent use.
+func newRefs(client *s3.Client) refs.Scheme { return &s3Scheme{c: client} }
 
 // bucketRE matches bucket names, old (upper case, '_') and new.
 var bucketRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
@@ -85,7 +84,7 @@ func s3URI(bucket, key string) string {
 	return (&url.URL{Scheme: "s3", Host: bucket, Path: "/" + key}).String()
 }
 
-func (s *s3Scheme) List(ctx context.Context, u *url.URL, opts Options) ([]Object, error) {
+func (s *s3Scheme) List(ctx context.Context, u *url.URL, opts refs.Options) ([]refs.Object, error) {
 	bucket, key, err := s3Location(u)
 	if err != nil {
 		return nil, err
@@ -93,10 +92,10 @@ func (s *s3Scheme) List(ctx context.Context, u *url.URL, opts Options) ([]Object
 	if key != "" && !strings.HasSuffix(key, "/") {
 		head, err := s.c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
 		if err == nil {
-			return []Object{s3Object(bucket, key, "", head.ETag, head.ContentLength, head.VersionId)}, nil
+			return []refs.Object{s3Object(bucket, key, "", head.ETag, head.ContentLength, head.VersionId)}, nil
 		}
 		if !isNotFound(err) {
-			return nil, s3Err(err, "reference "+s3URI(bucket, key))
+			return nil, s3Err(s.why(ctx, bucket, key, err), "reference "+s3URI(bucket, key))
 		}
 	}
 	prefix := key
@@ -108,13 +107,13 @@ func (s *s3Scheme) List(ctx context.Context, u *url.URL, opts Options) ([]Object
 	if err != nil {
 		return nil, s3Err(err, what)
 	}
-	var objs []Object
+	var objs []refs.Object
 	add := func(k string, etag *string, size *int64, version *string) error {
 		if strings.HasSuffix(k, "/") {
 			return nil // a folder marker, no data
 		}
-		if len(objs) == opts.max() {
-			return core.Errorf(core.ErrTooLarge, "%s holds more than the limit of %d objects", what, opts.max())
+		if len(objs) == opts.Limit() {
+			return core.Errorf(core.ErrTooLarge, "%s holds more than the limit of %d objects", what, opts.Limit())
 		}
 		objs = append(objs, s3Object(bucket, k, strings.TrimPrefix(k, prefix), etag, size, version))
 		return nil
@@ -163,8 +162,23 @@ func (s *s3Scheme) List(ctx context.Context, u *url.URL, opts Options) ([]Object
 	}
 	// Keys come sorted by their UTF-8 bytes, as Rel must be; sorting again
 	// costs little and does not rely on every store doing so.
-	sortObjects(objs)
+	refs.SortObjects(objs)
 	return objs, nil
+}
+
+// why returns the error that says why a HEAD request on key failed with
+// err. A HEAD response has no body, so a refusal comes without its reason
+// (a wrong secret key, an unknown access key, a denied permission): a
+// listing of the key, which S3 answers with a code, tells which. When the
+// listing goes through, err stays the answer.
+func (s *s3Scheme) why(ctx context.Context, bucket, key string, err error) error {
+	if httpStatus(err) != http.StatusForbidden {
+		return err
+	}
+	if _, lerr := s.c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &key, MaxKeys: aws.Int32(1)}); lerr != nil {
+		return lerr
+	}
+	return err
 }
 
 // versioned reports whether versioning is on (or suspended: older objects
@@ -181,19 +195,19 @@ func (s *s3Scheme) versioned(ctx context.Context, bucket string) (bool, error) {
 	return out.Status != "", nil
 }
 
-// s3Object builds the Object of one version of key.
-func s3Object(bucket, key, rel string, etag *string, size *int64, version *string) Object {
+// s3Object builds the refs.Object of one version of key.
+func s3Object(bucket, key, rel string, etag *string, size *int64, version *string) refs.Object {
 	e := strings.Trim(aws.ToString(etag), `"`)
 	v := aws.ToString(version)
 	if v == "null" {
 		v = "" // written before versioning was on: not a version to ask for
 	}
 	n := aws.ToInt64(size)
-	o := Object{
+	o := refs.Object{
 		Rel:    rel,
 		URI:    s3URI(bucket, key),
 		Size:   n,
-		Digest: IdentityDigest("s3", bucket, key, e, strconv.FormatInt(n, 10), v),
+		Digest: refs.IdentityDigest("s3", bucket, key, e, strconv.FormatInt(n, 10), v),
 		Extra:  map[string]string{},
 	}
 	if e != "" {
@@ -216,7 +230,7 @@ func (s *s3Scheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, error
 	}
 	what := fmt.Sprintf("entry %q: reference %s", e.Path, e.Ref)
 	in := &s3.GetObjectInput{Bucket: &bucket, Key: &key}
-	if e.Digest == URIDigest(e.Ref) {
+	if e.Digest == refs.URIDigest(e.Ref) {
 		// Logged without checksums: nothing to pin or verify but the
 		// recorded size, which bounds what is read.
 		out, err := s.c.GetObject(ctx, in, noSDKChecksum)
@@ -225,9 +239,9 @@ func (s *s3Scheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, error
 		}
 		if out.ContentLength != nil && *out.ContentLength != e.Size {
 			out.Body.Close()
-			return nil, changed(e, "its size is %d bytes, %d when it was logged", *out.ContentLength, e.Size)
+			return nil, refs.Changed(e, "its size is %d bytes, %d when it was logged", *out.ContentLength, e.Size)
 		}
-		return &verifier{rc: out.Body, e: e}, nil
+		return refs.NewVerifier(out.Body, e, nil, nil), nil
 	}
 	etag, version := e.Extra["etag"], e.Extra["version_id"]
 	switch {
@@ -239,7 +253,7 @@ func (s *s3Scheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, error
 	out, err := s.c.GetObject(ctx, in, noSDKChecksum)
 	switch {
 	case err != nil && httpStatus(err) == http.StatusPreconditionFailed:
-		return nil, changed(e, "its ETag is no longer %s, and the bucket keeps no versions", etag)
+		return nil, refs.Changed(e, "its ETag is no longer %s, and the bucket keeps no versions", etag)
 	case err != nil && version != "" && isNotFound(err):
 		return nil, core.Errorf(core.ErrNotFound, "%s: version %s no longer exists", what, version)
 	case err != nil:
@@ -251,21 +265,20 @@ func (s *s3Scheme) Open(ctx context.Context, e core.Entry) (io.ReadCloser, error
 	}
 	got := strings.Trim(aws.ToString(out.ETag), `"`)
 	if etag != "" && got != "" && got != etag {
-		return fail(changed(e, "ETag %s, %s when it was logged", got, etag))
+		return fail(refs.Changed(e, "ETag %s, %s when it was logged", got, etag))
 	}
 	if out.ContentLength != nil && *out.ContentLength != e.Size {
-		return fail(changed(e, "its size is %d bytes, %d when it was logged", *out.ContentLength, e.Size))
+		return fail(refs.Changed(e, "its size is %d bytes, %d when it was logged", *out.ContentLength, e.Size))
 	}
-	v := &verifier{rc: out.Body, e: e}
 	if sum, ok := md5ETag(etag, out); ok {
-		v.h, v.sum = md5.New(), sum
+		return refs.NewVerifier(out.Body, e, md5.New(), sum), nil
 	}
-	return v, nil
+	return refs.NewVerifier(out.Body, e, nil, nil), nil
 }
 
 // noSDKChecksum leaves checking the bytes to Open's reader, against the
 // recorded size and MD5 ETag: the SDK's own check of a stored CRC would fail
-// with an error of no kind, whatever client NewS3 was given.
+// with an error of no kind, whatever client newRefs was given.
 func noSDKChecksum(o *s3.Options) {
 	o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 }
@@ -287,35 +300,4 @@ func isNotFound(err error) bool {
 	var nsk *types.NoSuchKey
 	var nf *types.NotFound
 	return errors.As(err, &nsk) || errors.As(err, &nf) || httpStatus(err) == http.StatusNotFound
-}
-
-// httpStatus is the HTTP status of an S3 error, 0 when it has none.
-func httpStatus(err error) int {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
-// s3Err gives an S3 error its kind; cancellation stays as it is.
-func s3Err(err error, what string) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	msg := err.Error()
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		msg = ae.ErrorCode() + ": " + ae.ErrorMessage()
-	}
-	kind := core.ErrUnavailable
-	switch st := httpStatus(err); {
-	case st == http.StatusNotFound:
-		kind = core.ErrNotFound
-	case st == http.StatusForbidden || st == http.StatusUnauthorized:
-		kind = core.ErrPermission
-	case st == http.StatusBadRequest:
-		kind = core.ErrInvalid
-	}
-	return core.Errorf(kind, "%s: %s", what, msg)
 }
