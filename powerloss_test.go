@@ -39,6 +39,9 @@ const (
 	// envPowerLossChild makes the test binary the child: its value is the
 	// seed of its random content.
 	envPowerLossChild = "TROVE_TEST_POWERLOSS_CHILD"
+	// envPowerLossCheck makes the test binary the checker of a recovered
+	// store (see powerLoss.check): its value names the input file.
+	envPowerLossCheck = "TROVE_TEST_POWERLOSS_CHECK"
 	// envPowerLossCuts asks for that many cuts (default 8, .ci/run asks
 	// for 60).
 	envPowerLossCuts = "TROVE_POWERLOSS_CUTS"
@@ -47,6 +50,9 @@ const (
 func TestMain(m *testing.M) {
 	if seed := os.Getenv(envPowerLossChild); seed != "" {
 		os.Exit(powerLossChild(seed))
+	}
+	if in := os.Getenv(envPowerLossCheck); in != "" {
+		os.Exit(powerLossCheck(in))
 	}
 	os.Exit(m.Run())
 }
@@ -271,90 +277,167 @@ func phase(op string) string {
 	}
 }
 
+// checkInput is what the checking child is told (as JSON in the file
+// $TROVE_TEST_POWERLOSS_CHECK names), checkOutput what it answers.
+type checkInput struct {
+	Store, Cache, Scratch string
+	NoSync, All           bool
+	Acked                 map[string]ackedVersion
+	Checked               map[string]bool
+}
+
+type checkOutput struct {
+	Problems []string
+	Checked  []string // versions downloaded and verified
+	Acked    int      // of them, acknowledged ones
+}
+
 // check opens the recovered store and returns what is wrong with it: an
 // acknowledged version lost or damaged, a visible version that does not
 // download whole, a blob verify finds corrupt or missing. Versions
 // acknowledged since the last check, and those visible for the first time,
 // are downloaded and compared with their content; all is when every
 // version is.
-func (p *powerLoss) check(ctx context.Context, all bool) (problems []string) {
+//
+// It runs in a child process: this one serves the FUSE mount, and SQLite
+// maps its -shm file into memory; a goroutine faulting on a page of it
+// could stop the world (for the garbage collector) while the goroutines
+// that would serve the fault wait for the world to start again.
+func (p *powerLoss) check(all bool) []string {
 	t := p.t
 	t.Helper()
-	ackedN := len(p.acked)
-	if _, err := os.Stat(filepath.Join(p.store, "trove.db")); os.IsNotExist(err) && ackedN == 0 {
-		return nil // cut before the store was created
-	}
-	c, err := Open(ctx, Options{
-		URL: p.store, CacheDir: filepath.Join(p.scratch, "cache-check"), NoSync: p.noSync,
-		Entity: "tester", Project: "powerloss",
+	in, err := json.Marshal(checkInput{
+		Store: p.store, Cache: filepath.Join(p.scratch, "cache-check"), Scratch: p.scratch,
+		NoSync: p.noSync, All: all, Acked: p.acked, Checked: p.checked,
 	})
 	if err != nil {
-		return []string{fmt.Sprintf("opening the store: %v (%d acknowledged versions)", err, ackedN)}
+		t.Fatal(err)
+	}
+	inFile := filepath.Join(p.scratch, "check.json")
+	if err := os.WriteFile(inFile, in, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envPowerLossCheck+"="+inFile, EnvRunID+"=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("checking the store: %v\n%s", err, stderr.String())
+	}
+	var res checkOutput
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("checking the store: %v in %q", err, out)
+	}
+	for _, ref := range res.Checked {
+		p.checked[ref] = true
+	}
+	p.visCount += len(res.Checked)
+	p.ackCount += res.Acked
+	return res.Problems
+}
+
+// powerLossCheck is the checking child: it reads a checkInput from the
+// file inFile and prints a checkOutput.
+func powerLossCheck(inFile string) int {
+	b, err := os.ReadFile(inFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var in checkInput
+	if err := json.Unmarshal(b, &in); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	out := checkStore(context.Background(), in)
+	if out.Problems == nil {
+		out.Problems = []string{}
+	}
+	b, _ = json.Marshal(out)
+	os.Stdout.Write(b)
+	return 0
+}
+
+func checkStore(ctx context.Context, in checkInput) (out checkOutput) {
+	problem := func(format string, args ...any) {
+		out.Problems = append(out.Problems, fmt.Sprintf(format, args...))
+	}
+	ackedN := len(in.Acked)
+	if _, err := os.Stat(filepath.Join(in.Store, "trove.db")); os.IsNotExist(err) && ackedN == 0 {
+		return out // cut before the store was created
+	}
+	// The blob cache must not hide a lost blob: a new one each time.
+	os.RemoveAll(in.Cache)
+	defer os.RemoveAll(in.Cache)
+	c, err := Open(ctx, Options{
+		URL: in.Store, CacheDir: in.Cache, NoSync: in.NoSync, Entity: "tester", Project: "powerloss",
+	})
+	if err != nil {
+		problem("opening the store: %v (%d acknowledged versions)", err, ackedN)
+		return out
 	}
 	defer func() {
 		if err := c.Close(); err != nil {
-			problems = append(problems, "closing the store: "+err.Error())
+			problem("closing the store: %v", err)
 		}
-		// The check's blob cache must not hide a lost blob next time.
-		os.RemoveAll(filepath.Join(p.scratch, "cache-check"))
 	}()
 	vs, err := c.ArtifactVersions(ctx, "data")
 	if core.KindOf(err) == core.ErrNotFound {
 		vs, err = nil, nil // every acknowledged version, if any, is lost
 	}
 	if err != nil {
-		return []string{fmt.Sprintf("listing versions: %v (%d acknowledged)", err, ackedN)}
+		problem("listing versions: %v (%d acknowledged)", err, ackedN)
+		return out
 	}
 	visible := map[string]*Version{}
 	for _, v := range vs {
 		visible[v.FullName()] = v
 	}
-	refs := make([]string, 0, len(p.acked))
-	for ref := range p.acked {
+	refs := make([]string, 0, len(in.Acked))
+	for ref := range in.Acked {
 		refs = append(refs, ref)
 	}
 	sort.Strings(refs)
 	for _, ref := range refs {
 		if visible[ref] == nil {
-			problems = append(problems, "lost acknowledged version "+ref)
+			problem("lost acknowledged version %s", ref)
 		}
 	}
 	for ref, v := range visible {
-		if p.checked[ref] && !all {
+		if in.Checked[ref] && !in.All {
 			continue
 		}
-		want, acked := p.acked[ref]
-		if err := p.download(ctx, v, want.Files); err != nil {
+		want, acked := in.Acked[ref]
+		if err := download(ctx, in.Scratch, v, want.Files); err != nil {
 			what := "visible version"
 			if acked {
 				what = "acknowledged version"
 			}
-			problems = append(problems, fmt.Sprintf("%s %s: %v", what, ref, err))
+			problem("%s %s: %v", what, ref, err)
 			continue
 		}
-		p.checked[ref] = true
-		p.visCount++
+		out.Checked = append(out.Checked, ref)
 		if acked {
-			p.ackCount++
+			out.Acked++
 		}
 	}
 	rep, err := c.Verify(ctx, VerifyOptions{})
 	switch {
 	case err != nil:
-		problems = append(problems, "verify: "+err.Error())
+		problem("verify: %v", err)
 	case len(rep.Corrupt)+len(rep.Missing) > 0:
-		problems = append(problems, fmt.Sprintf("verify: %d corrupt, %d missing blobs: %+v %+v",
-			len(rep.Corrupt), len(rep.Missing), rep.Corrupt, rep.Missing))
+		problem("verify: %d corrupt, %d missing blobs: %+v %+v", len(rep.Corrupt), len(rep.Missing), rep.Corrupt, rep.Missing)
 	case rep.Database != nil && !rep.Database.OK:
-		problems = append(problems, fmt.Sprintf("verify: database %+v", *rep.Database))
+		problem("verify: database %+v", *rep.Database)
 	}
-	return problems
+	return out
 }
 
 // download downloads v and compares its files with its manifest and, for
 // an acknowledged version, with the content the child logged.
-func (p *powerLoss) download(ctx context.Context, v *Version, want map[string]string) error {
-	dir, err := os.MkdirTemp(p.scratch, "get-")
+func download(ctx context.Context, scratch string, v *Version, want map[string]string) error {
+	dir, err := os.MkdirTemp(scratch, "get-")
 	if err != nil {
 		return err
 	}
@@ -407,7 +490,6 @@ func (p *powerLoss) download(ctx context.Context, v *Version, want map[string]st
 // run makes n cuts, or stops at the first with problems when stopEarly;
 // it returns the problems of every cut.
 func (p *powerLoss) run(n int, budget time.Duration, stopEarly bool) (problems []string, made int) {
-	ctx := context.Background()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		if time.Since(start) > budget {
@@ -420,7 +502,7 @@ func (p *powerLoss) run(n int, budget time.Duration, stopEarly bool) (problems [
 			delete(p.checked, v.Ref) // a version logged again is checked again
 		}
 		made++
-		pr := p.check(ctx, false)
+		pr := p.check(false)
 		for _, s := range pr {
 			problems = append(problems, fmt.Sprintf("cut %d (after %s): %s", i+1, p.lastOp, s))
 		}
@@ -429,7 +511,7 @@ func (p *powerLoss) run(n int, budget time.Duration, stopEarly bool) (problems [
 		}
 	}
 	if len(problems) == 0 {
-		for _, s := range p.check(ctx, true) {
+		for _, s := range p.check(true) {
 			problems = append(problems, "final check: "+s)
 		}
 	}
