@@ -529,7 +529,7 @@ func (p *powerLoss) summary(cutsMade int) string {
 		ph = append(ph, fmt.Sprintf("%s %d", k, p.phases[k]))
 	}
 	st := p.lfs.Stats()
-	return fmt.Sprintf("power loss: %d cuts, %d acknowledged versions (%d checks), %d visible version checks, %d file fsyncs, %d dir fsyncs; cuts struck: %s",
+	return fmt.Sprintf("power loss: %d cuts; %d acknowledged versions, every one listed after each later cut, %d downloads of them verified; %d downloads of visible versions verified; %d file fsyncs, %d dir fsyncs; cuts struck: %s",
 		cutsMade, len(p.acked), p.ackCount, p.visCount, st.FileSyncs, st.DirSyncs, strings.Join(ph, ", "))
 }
 
@@ -561,7 +561,9 @@ func TestPowerLossNoSync(t *testing.T) {
 			lost++
 		}
 	}
-	if lost == 0 {
+	if lost > 0 {
+		t.Logf("power loss without syncs: %d acknowledged versions lost or damaged after %d cuts, as expected", lost, made)
+	} else {
 		t.Errorf("no acknowledged version lost or damaged in %d cuts without syncs (%d acknowledged): the checker cannot fail", made, len(p.acked))
 	}
 }
