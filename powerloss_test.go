@@ -552,7 +552,7 @@ func TestPowerLoss(t *testing.T) {
 // durability syncs (TROVE_NO_SYNC=1) it finds acknowledged versions lost.
 func TestPowerLossNoSync(t *testing.T) {
 	p := newPowerLoss(t, true)
-	problems, made := p.run(cuts(t, 8)*2, 60*time.Second, true)
+	problems, made := p.run(max(2*cuts(t, 8), 30), 60*time.Second, true)
 	t.Log(p.summary(made))
 	lost := 0
 	for _, s := range problems {

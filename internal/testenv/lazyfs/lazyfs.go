@@ -69,6 +69,9 @@ type FS struct {
 	stats  Stats
 	server *fuse.Server
 	dir    string
+
+	trigger func(op string) bool // see CutWhen
+	fired   chan struct{}
 }
 
 // New returns an empty file system whose root directory is durable.
@@ -152,6 +155,38 @@ func (f *FS) Unmount() error {
 func (f *FS) Cut() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.cutLocked()
+}
+
+// CutWhen arms a cut at a chosen point: the power goes right after the
+// first operation for which match returns true, called with the
+// operation's description as in Stats.LastOp (under the file system's
+// lock: match must not call FS methods). The operation itself completes;
+// the returned channel is closed when the cut happened. A later CutWhen
+// replaces the trigger; CutWhen(nil) disarms it and returns nil.
+func (f *FS) CutWhen(match func(op string) bool) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.trigger, f.fired = match, nil
+	if match == nil {
+		return nil
+	}
+	f.fired = make(chan struct{})
+	return f.fired
+}
+
+// did records op as the last operation and cuts the power if the armed
+// trigger matches it.
+func (f *FS) did(op string) {
+	f.stats.LastOp = op
+	if f.trigger != nil && f.trigger(op) {
+		f.cutLocked()
+		close(f.fired)
+		f.trigger, f.fired = nil, nil
+	}
+}
+
+func (f *FS) cutLocked() {
 	f.epoch++
 	f.stats.Cuts++
 	seen := map[*inode]bool{}
@@ -314,7 +349,7 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 		}
 		n.in.data = resize(n.in.data, int(sz))
 		n.in.mtime = time.Now()
-		n.lfs.stats.LastOp = "truncate " + n.pathOf("")
+		n.lfs.did("truncate " + n.pathOf(""))
 	}
 	if mt, ok := in.GetMTime(); ok {
 		n.in.mtime = mt
@@ -368,7 +403,7 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 	k := n.lfs.newInode(syscall.S_IFDIR | mode&0o7777)
 	n.in.kids[name] = k
 	n.in.mtime = time.Now()
-	n.lfs.stats.LastOp = "mkdir " + n.pathOf(name)
+	n.lfs.did("mkdir " + n.pathOf(name))
 	return n.child(ctx, k, out), 0
 }
 
@@ -392,7 +427,7 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 		n.in.kids[name] = k
 		n.in.mtime = time.Now()
 	}
-	n.lfs.stats.LastOp = "create " + n.pathOf(name)
+	n.lfs.did("create " + n.pathOf(name))
 	return n.child(ctx, k, out), nil, 0, 0
 }
 
@@ -434,7 +469,7 @@ func (n *node) remove(name string, dir bool) syscall.Errno {
 	}
 	delete(n.in.kids, name)
 	n.in.mtime = time.Now()
-	n.lfs.stats.LastOp = "remove " + n.pathOf(name)
+	n.lfs.did("remove " + n.pathOf(name))
 	return 0
 }
 
@@ -476,7 +511,7 @@ func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedd
 	}
 	now := time.Now()
 	n.in.mtime, np.in.mtime = now, now
-	n.lfs.stats.LastOp = "rename " + n.pathOf(name) + " " + np.pathOf(newName)
+	n.lfs.did("rename " + n.pathOf(name) + " " + np.pathOf(newName))
 	return 0
 }
 
@@ -487,7 +522,7 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	defer n.unlock()
 	if flags&syscall.O_TRUNC != 0 && flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		n.in.data = n.in.data[:0]
-		n.lfs.stats.LastOp = "truncate " + n.pathOf("")
+		n.lfs.did("truncate " + n.pathOf(""))
 	}
 	return nil, 0, 0
 }
@@ -516,7 +551,7 @@ func (n *node) Write(ctx context.Context, fh fs.FileHandle, data []byte, off int
 	copy(n.in.data[off:], data)
 	n.in.mtime = time.Now()
 	n.lfs.stats.Writes++
-	n.lfs.stats.LastOp = "write " + n.pathOf("")
+	n.lfs.did("write " + n.pathOf(""))
 	return uint32(len(data)), 0
 }
 
@@ -531,7 +566,7 @@ func (n *node) Allocate(ctx context.Context, fh fs.FileHandle, off, size uint64,
 	}
 	if end := int(off + size); end > len(n.in.data) {
 		n.in.data = resize(n.in.data, end)
-		n.lfs.stats.LastOp = "allocate " + n.pathOf("")
+		n.lfs.did("allocate " + n.pathOf(""))
 	}
 	return 0
 }
@@ -550,12 +585,12 @@ func (n *node) Fsync(ctx context.Context, fh fs.FileHandle, flags uint32) syscal
 			n.in.dkids[name] = k
 		}
 		n.lfs.stats.DirSyncs++
-		n.lfs.stats.LastOp = "fsync dir " + n.pathOf("")
+		n.lfs.did("fsync dir " + n.pathOf(""))
 		return 0
 	}
 	n.in.ddata = slices.Clone(n.in.data)
 	n.lfs.stats.FileSyncs++
-	n.lfs.stats.LastOp = "fsync " + n.pathOf("")
+	n.lfs.did("fsync " + n.pathOf(""))
 	return 0
 }
 

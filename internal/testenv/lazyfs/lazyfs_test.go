@@ -215,3 +215,42 @@ func TestWriteAtTruncateDatasync(t *testing.T) {
 		t.Errorf("after the cut: %q; want the fdatasynced %q", b, w)
 	}
 }
+
+// CutWhen cuts right after the chosen operation: it completes, the next
+// one fails, and only what was durable then is left.
+func TestCutWhen(t *testing.T) {
+	f, dir := mount(t)
+	writeFile(t, filepath.Join(dir, "a"), "A", true)
+	syncPath(t, dir)
+	fired := f.CutWhen(func(op string) bool { return op == "fsync b" })
+	fd, err := os.Create(filepath.Join(dir, "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	fd.WriteString("B")
+	select {
+	case <-fired:
+		t.Fatal("cut before the chosen operation")
+	default:
+	}
+	if err := fd.Sync(); err != nil {
+		t.Fatalf("the chosen operation: %v; want it to complete", err)
+	}
+	<-fired
+	if _, err := fd.WriteString("more"); !errors.Is(err, syscall.EIO) {
+		t.Errorf("write after the cut: %v; want EIO", err)
+	}
+	fd.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Mount(dir); err != nil {
+		t.Fatal(err)
+	}
+	want(t, filepath.Join(dir, "a"), "A", true)
+	want(t, filepath.Join(dir, "b"), "", false) // its name was never synced
+	if f.CutWhen(nil) != nil {
+		t.Error("CutWhen(nil) returned a channel")
+	}
+}
