@@ -230,28 +230,59 @@ func (p *powerLoss) round(i int) []ackedVersion {
 		}
 		io.Copy(io.Discard, out)
 	}()
-	// A random moment: early ones strike while the store opens, later
-	// ones in the middle of a put or a commit.
+	// Every fourth cut strikes at a random moment: early ones while the
+	// store opens, later ones in a put or a commit. The others strike
+	// right after the k-th operation of a kind (k random), so that each
+	// phase of a commit is hit whatever the timing: a write of a blob not
+	// yet synced, a blob directory's sync (blobs durable, metadata not
+	// committed), a write into SQLite's WAL.
+	var fired <-chan struct{}
+	k := 1 + p.rng.IntN(40)
+	switch i % 4 {
+	case 1:
+		fired = p.lfs.CutWhen(nthOp(k, "write ", "blobs/tmp/"))
+	case 2:
+		fired = p.lfs.CutWhen(nthOp(1+k/3, "fsync dir ", "blobs"))
+	case 3:
+		fired = p.lfs.CutWhen(nthOp(k, "write ", "trove.db-wal"))
+	}
 	delay := time.Duration(p.rng.Int64N(int64(700 * time.Millisecond)))
 	if p.rng.IntN(4) == 0 {
 		delay = time.Duration(p.rng.Int64N(int64(150 * time.Millisecond)))
+	}
+	if fired != nil {
+		delay = 5 * time.Second // in case the k-th operation never comes
 	}
 	exited := make(chan error, 1)
 	go func() { <-done; exited <- cmd.Wait() }()
 	select {
 	case err := <-exited:
 		t.Fatalf("child exited before the cut: %v\n%s", err, stderr.String())
+	case <-fired:
+		// The power went right after the chosen operation; the child
+		// fails on EIO or goes on: either way it goes now.
+		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
 	case <-time.After(delay):
+		// Power loss at this instant: the kill takes the process, the
+		// cut what it had not made durable.
+		if fired != nil {
+			t.Logf("cut %d: the chosen operation did not come in %v", i+1, delay)
+		}
+		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		p.lfs.CutWhen(nil)
+		select {
+		case <-fired: // it struck after all, just now
+		default:
+			p.lfs.Cut()
+		}
 	}
-	// Power loss at this instant: the kill takes the process, the cut
-	// what it had not made durable. Nothing it printed after the cut
-	// counts: read the acknowledgements first.
-	syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
-	p.lfs.Cut()
+	<-exited
+	// Everything the child printed was acknowledged before the cut (or
+	// after it, with the commit's last fsync done before it): all of it
+	// must be there.
 	mu.Lock()
 	got := append([]ackedVersion(nil), acks...)
 	mu.Unlock()
-	<-exited
 	p.lastOp = p.lfs.Stats().LastOp
 	p.phases[phase(p.lastOp)]++
 	if err := p.lfs.Unmount(); err != nil {
@@ -261,6 +292,17 @@ func (p *powerLoss) round(i int) []ackedVersion {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// nthOp returns a CutWhen trigger that matches the n-th operation with
+// this prefix that contains substr.
+func nthOp(n int, prefix, substr string) func(string) bool {
+	return func(op string) bool {
+		if strings.HasPrefix(op, prefix) && strings.Contains(op, substr) {
+			n--
+		}
+		return n == 0
+	}
 }
 
 // phase names where a cut struck from the last operation before it.
