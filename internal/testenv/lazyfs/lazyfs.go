@@ -23,6 +23,13 @@
 // and its pages reach the file system as writes, durable like any other
 // only when the file is fsynced (SQLite never fsyncs its -shm file, and
 // rebuilds it after a crash).
+//
+// Keep the program under test in another process than the one serving the
+// mount: a Go process must not fault on a page mapped from its own FUSE
+// mount (SQLite maps its -shm file), since the garbage collector's
+// stop-the-world then waits for the faulting thread while the goroutines
+// that would answer the fault wait for the world. Plain system calls on the
+// mount (mkdir, stat) from the serving process are fine.
 package lazyfs
 
 import (
