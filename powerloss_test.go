@@ -141,7 +141,7 @@ type powerLoss struct {
 	rng     *rand.Rand
 
 	acked    map[string]ackedVersion // every acknowledged version, by ref
-	checked  map[string]bool         // versions downloaded and verified since their last check
+	checked  map[string]bool         // versions already downloaded and verified
 	phases   map[string]int          // where the cuts struck
 	lastOp   string                  // the last operation before the last cut
 	ackCount int                     // acknowledged versions checked, over all cuts
@@ -195,7 +195,7 @@ func (p *powerLoss) round(i int) []ackedVersion {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
-		envPowerLossChild+"="+strconv.Itoa(i+1),
+		envPowerLossChild+"="+strconv.FormatUint(p.rng.Uint64()|1, 10),
 		"TROVE_URL="+p.store,
 		"TROVE_CACHE_DIR="+filepath.Join(p.scratch, fmt.Sprintf("cache-child-%d", i)),
 		"TROVE_ENTITY=tester", "TROVE_PROJECT=powerloss",
@@ -211,6 +211,8 @@ func (p *powerLoss) round(i int) []ackedVersion {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// On a failure below, the child goes before the mount.
+	t.Cleanup(func() { cmd.Process.Kill() })
 	var acks []ackedVersion
 	var mu sync.Mutex
 	done := make(chan struct{})
