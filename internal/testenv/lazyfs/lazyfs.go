@@ -15,7 +15,9 @@
 // [FS.Cut] is the power loss: the volatile state becomes a copy of the
 // durable one, and every handle open until then fails with EIO. The test
 // then unmounts and mounts again, which drops the kernel's caches, and sees
-// exactly what a disk would hold after the cut.
+// exactly what a disk would hold after the cut. Attributes other than the
+// size (mode, times) are not modelled: they survive a cut as they are.
+// Hard links and symbolic links are not supported.
 //
 // File locks are the kernel's (the locks are not forwarded to the file
 // system), which is right for processes on one machine; shared writable
