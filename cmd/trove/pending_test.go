@@ -103,7 +103,8 @@ func TestEmptyCLI(t *testing.T) {
 
 // TestPendingTTL: a server abandons a distributed artifact nobody upserted
 // to for its --pending-ttl when it collects garbage, and its blob is live
-// no more.
+// no more: the lease of its upload ended with the upsert, so a GC without
+// grace frees it at once.
 func TestPendingTTL(t *testing.T) {
 	e, _ := newServerEnv(t, "--pending-ttl", "1ms", "--gc-interval", "0")
 	e.write("w/part.txt", "a part nobody finishes")
@@ -111,8 +112,8 @@ func TestPendingTTL(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	e.vars[1] = "TROVE_API_KEY=" + adminKey(t, filepath.Join(e.dir, "server"))
 	rep := jsonOf[map[string]any](t, e.ok("gc", "--grace", "0", "--json"))
-	if rep["live"] != 0.0 || rep["kept"] != 1.0 {
-		t.Errorf("trove gc = %v; want the abandoned part's blob not live (kept by its upload's lease)", rep)
+	if rep["live"] != 0.0 || rep["kept"] != 0.0 || rep["freed"] != 1.0 {
+		t.Errorf("trove gc = %v; want the abandoned part's blob freed (not live, its upload's lease ended with the upsert)", rep)
 	}
 	if ps := jsonOf[[]pendingJSON](t, e.ok("artifact", "pending", "ls", "-e", "tester", "--json")); len(ps) != 0 {
 		t.Fatalf("pending after the TTL and a GC: %+v", ps)
