@@ -321,10 +321,13 @@ func TestSessionExpires(t *testing.T) {
 	b := newBrowser(e.ts)
 	start := time.Now()
 	b.signIn(t, e.key, e.user, 1) // Max-Age rounds up to whole seconds
+	// The session was created between start and now: it has surely ended
+	// ttl after now, and surely not before ttl after start.
+	signedIn := time.Now()
 	if r := b.do(t, "GET", "/api/v1/session", ""); time.Since(start) < ttl {
 		wantStatus(t, "a session within its lifetime", r, 200)
 	}
-	time.Sleep(ttl + 10*time.Millisecond - time.Since(start))
+	time.Sleep(ttl + 10*time.Millisecond - time.Since(signedIn))
 	r := b.do(t, "GET", "/api/v1/session", "")
 	wantError(t, "an expired session", r.status, r.hdr, r.body, 401, "unauthenticated")
 
