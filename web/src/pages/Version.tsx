@@ -125,9 +125,7 @@ function Files({ ver, fullName, entries }: { ver: Version; fullName: string; ent
   return (
     <div className="files-tab">
       <div className="files-actions">
-        <span className="muted">
-          Download all{entries.length > 0 && !stored ? " (references only: the archive lists them)" : ""}
-        </span>
+        {entries.length > 0 && !stored && <span className="muted">References only: an archive lists them in REFERENCES.json.</span>}
         {(["tar", "zip"] as const).map((f) => (
           <a key={f} className="btn btn-secondary btn-sm" href={downloads.archive(entity, project, name, vn, f)} download={`${name}-${vn}.${f}`} data-testid={`download-all-${f}`}>
             <DownloadIcon /> Download all (.{f})
