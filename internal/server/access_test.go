@@ -181,6 +181,20 @@ var accessEndpoints = []accessEndpoint{
 				t.Errorf("blob body %q, want %q", body, c.seed.unique)
 			}
 		}},
+	{name: "download-file", route: "GET " + versionP + "/file", need: authz.Read, ok: 200,
+		query: func(c *accessCell) string { return "path=a.txt" },
+		check: func(t *testing.T, c *accessCell, body []byte) {
+			if string(body) != c.seed.unique {
+				t.Errorf("file body %q, want %q", body, c.seed.unique)
+			}
+		}},
+	{name: "download-archive", route: "GET " + versionP + "/archive", need: authz.Read, ok: 200,
+		query: func(c *accessCell) string { return "format=zip" },
+		check: func(t *testing.T, c *accessCell, body []byte) {
+			if got := unpack(t, "zip", body); got[c.version.Name+"-v0/a.txt"] != c.seed.unique {
+				t.Errorf("archive holds %v, want a.txt = %q", got, c.seed.unique)
+			}
+		}},
 	{name: "upsert-artifact", route: "PUT " + pendingP, need: authz.Write, ok: 200, fresh: true,
 		body: func(c *accessCell) string {
 			return fmt.Sprintf(`{"type":"dataset","run_id":%q,"aliases":["attempt"],"description":"d","metadata":{"m":1},"allow_empty":false,`+

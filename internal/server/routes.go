@@ -93,6 +93,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: pendingP, fn: s.pendingArtifact},
 		{method: "DELETE", path: pendingP, fn: s.abandonArtifact},
 		{method: "POST", path: apiPrefix + "/admin/gc", fn: s.collectGarbage},
+		{method: "GET", path: versionP + "/file", blob: true, fn: s.downloadFile},
+		{method: "GET", path: versionP + "/archive", blob: true, fn: s.downloadArchive},
 	}
 }
 

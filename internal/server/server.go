@@ -228,6 +228,8 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, res any) {
 		http.Redirect(w, r, v.url, http.StatusTemporaryRedirect)
 	case *blobStream:
 		s.streamBlob(w, r, v)
+	case stream:
+		v.serve(s, w, r)
 	case withCookie:
 		http.SetCookie(w, v.cookie)
 		s.respond(w, r, v.res)

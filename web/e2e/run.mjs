@@ -6,7 +6,8 @@
 //
 // Scenarios: sign-in (cookie flags, CSRF), the pages (artifacts, collection,
 // version overview and files, runs, run), the type graph, the lineage
-// scenarios of lineage.mjs, the registry pages of registry.mjs, a
+// scenarios of lineage.mjs, the registry pages of registry.mjs, the
+// downloads of download.mjs, a
 // 100,000-file tree, sign-out. Every value the pages show is compared with
 // the API's answer (fetched with the bearer key, not through the page).
 // Fails fast: the first failed check stops the run with a screenshot
@@ -482,6 +483,14 @@ async function registry() {
   console.log("ok - registry scenarios");
 }
 
+async function download() {
+  const { downloadScenarios } = await import("./download.mjs");
+  current = "download scenarios";
+  await downloadScenarios({ page, baseURL, apiKey, shot, shotsDir, assert });
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page during the download scenarios");
+  console.log("ok - download scenarios");
+}
+
 async function signOut() {
   await step("sign out: back to sign-in, and the old cookie no longer works", async () => {
     await page.goto(`${baseURL}/admin/mnist/artifacts`);
@@ -537,6 +546,7 @@ async function main() {
   await types();
   await lineage();
   await registry();
+  await download();
   await bigTree();
   await signOut();
 }

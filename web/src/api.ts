@@ -58,6 +58,7 @@ export interface Entry {
   digest: string;
   size: number;
   ref?: string;
+  extra?: Record<string, string>; // a reference's pinned version: etag, version_id, generation…
 }
 
 export interface Run {
@@ -228,3 +229,17 @@ export function parseArtifactID(id: string): { entity: string; project: string; 
   const m = /^artifact:([^/]+)\/([^/]+)\/(.+):(v\d+)$/.exec(id);
   return m ? { entity: m[1], project: m[2], name: m[3], version: m[4] } : null;
 }
+
+/**
+ * Download links of a version, for <a href download>: the browser sends the
+ * session cookie with these GETs as with every API call (a GET needs no
+ * CSRF header), and saves what the server streams under the name it gives.
+ */
+export const downloads = {
+  /** One stored file (a reference entry is refused: the server never fetches it). */
+  file: (entity: string, project: string, name: string, version: string, path: string) =>
+    `${base}${versionPath(entity, project, name, version)}/file?path=${seg(path)}`,
+  /** The whole version, NAME-vN.tar or .zip, references listed in NAME-vN/REFERENCES.json. */
+  archive: (entity: string, project: string, name: string, version: string, format: "tar" | "zip") =>
+    `${base}${versionPath(entity, project, name, version)}/archive?format=${format}`,
+};

@@ -1,20 +1,31 @@
 // The file tree of a version: collapsible folders, per-file size and digest,
-// reference URIs, and a filter box. Rows are virtualised (only the visible
+// reference URIs, and a filter box. With fileHref, each stored file has a
+// download link; with refCommand, each reference a button copying the CLI
+// line that fetches it (the server never fetches references). Rows are virtualised (only the visible
 // ones are in the DOM) and only open folders are walked, so a manifest of
 // 100,000 entries stays responsive.
 
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import type { Entry } from "../api";
 import { formatBytesExact, formatSize, plural } from "../format";
-import { Digest } from "./Copy";
+import { CopyButton, Digest } from "./Copy";
 import { Chevron, FileIcon, FolderIcon, LinkIcon, SearchIcon } from "./Icons";
 import { buildTree, filterEntries, flatten, initialOpen, type Row } from "./fileTree";
+import { DownloadIcon, pinnedVersion } from "./UseBox";
+
+interface Actions {
+  /** The download URL of a stored file. */
+  fileHref?: (e: Entry) => string;
+  /** The CLI line that fetches a reference entry. */
+  refCommand?: (e: Entry) => string;
+}
 
 const ROW = 34; // px; every row has this height (CSS .ft-row)
 const VIEW = 620; // px; the scroller's height when the rows overflow it
 const OVERSCAN = 12;
 
-export function FileTree({ entries }: { entries: Entry[] }) {
+export function FileTree({ entries, fileHref, refCommand }: { entries: Entry[] } & Actions) {
+  const actions = fileHref !== undefined || refCommand !== undefined;
   const [query, setQuery] = useState("");
   const deferred = useDeferredValue(query);
   const root = useMemo(() => buildTree(entries), [entries]);
@@ -49,7 +60,7 @@ export function FileTree({ entries }: { entries: Entry[] }) {
   const visible = rows.slice(first, last);
 
   return (
-    <div className="file-tree" data-testid="file-tree">
+    <div className={`file-tree${actions ? " with-actions" : ""}`} data-testid="file-tree">
       <div className="ft-toolbar">
         <label className="search-field">
           <SearchIcon />
@@ -85,6 +96,7 @@ export function FileTree({ entries }: { entries: Entry[] }) {
         <span className="num">Size</span>
         <span>Digest</span>
         <span>Reference</span>
+        {actions && <span className="ft-act-head">Get</span>}
       </div>
       {rows.length === 0 ? (
         <div className="ft-empty muted">{entries.length === 0 ? "This version has no files." : "No file matches the filter."}</div>
@@ -105,6 +117,7 @@ export function FileTree({ entries }: { entries: Entry[] }) {
                 top={(first + i) * ROW}
                 open={filtered !== null || open.has(r.node.path)}
                 onToggle={filtered ? undefined : toggle}
+                actions={actions ? { fileHref, refCommand } : undefined}
               />
             ))}
           </div>
@@ -114,7 +127,7 @@ export function FileTree({ entries }: { entries: Entry[] }) {
   );
 }
 
-function TreeRow({ row, top, open, onToggle }: { row: Row; top: number; open: boolean; onToggle?: (path: string) => void }) {
+function TreeRow({ row, top, open, onToggle, actions }: { row: Row; top: number; open: boolean; onToggle?: (path: string) => void; actions?: Actions }) {
   const n = row.node;
   const indent = { paddingLeft: 12 + row.depth * 18 };
   if (n.kind === "dir") {
@@ -133,6 +146,7 @@ function TreeRow({ row, top, open, onToggle }: { row: Row; top: number; open: bo
         </span>
         <span />
         <span />
+        {actions && <span />}
       </div>
     );
   }
@@ -152,9 +166,19 @@ function TreeRow({ row, top, open, onToggle }: { row: Row; top: number; open: bo
       <span data-testid="file-digest" data-value={e.digest}>
         <Digest digest={e.digest} />
       </span>
-      <span className="ft-ref" title={e.ref}>
-        {e.ref ? <code>{e.ref}</code> : <span className="muted">—</span>}
+      <span className="ft-ref" title={e.ref ? [e.ref, pinnedVersion(e)].filter(Boolean).join("\n") : undefined}>
+        {e.ref ? <code data-testid="file-ref">{e.ref}</code> : <span className="muted">—</span>}
       </span>
+      {actions && (
+        <span className="ft-act">
+          {!e.ref && actions.fileHref && (
+            <a className="icon-btn" href={actions.fileHref(e)} download={n.name} aria-label={`Download ${n.path}`} title={`Download ${n.name}`} data-testid="file-download">
+              <DownloadIcon />
+            </a>
+          )}
+          {e.ref && actions.refCommand && <CopyButton text={actions.refCommand(e)} label={`Copy the CLI line that fetches ${n.path}`} />}
+        </span>
+      )}
     </div>
   );
 }

@@ -7,7 +7,7 @@
 // registry links made of it ("Linked in").
 
 import { useState } from "react";
-import { api, type Entry, type Version } from "../api";
+import { api, downloads, type Entry, type Version } from "../api";
 import { AliasBadges, TypeBadge } from "../components/Badge";
 import { CopyButton, Digest } from "../components/Copy";
 import { Field, RunLink, SourceLink } from "../components/Fields";
@@ -17,6 +17,7 @@ import { ObjectTable } from "../components/KeyValue";
 import { Lineage } from "../components/Lineage";
 import { ErrorBox, Loading } from "../components/Status";
 import { TabLinks } from "../components/Tabs";
+import { DownloadIcon, getEntryCommand, ReferenceList, UseBox } from "../components/UseBox";
 import { Time } from "../components/Time";
 import { useAsync } from "../components/useAsync";
 import { useRegistry } from "../components/useRegistry";
@@ -92,7 +93,7 @@ export function VersionPage(props: { entity: string; project: string; type: stri
           (manifest.status === "error" ? (
             <ErrorBox error={manifest.error} onRetry={manifest.reload} />
           ) : manifest.status === "ready" && manifest.data ? (
-            <FileTree entries={manifest.data} />
+            <Files ver={ver} fullName={fullName} entries={manifest.data} />
           ) : (
             <Loading label="Loading files…" />
           ))}
@@ -111,6 +112,33 @@ export function VersionPage(props: { entity: string; project: string; type: stri
           />
         )}
       </div>
+    </div>
+  );
+}
+
+/** The Files tab: download all, how to use the version, the tree with a download per file, the references. */
+function Files({ ver, fullName, entries }: { ver: Version; fullName: string; entries: Entry[] }) {
+  // The URL's own names: a registry link downloads through its registry path.
+  const { entity, project, name } = ver;
+  const vn = `v${ver.index}`;
+  const stored = entries.some((e) => !e.ref);
+  return (
+    <div className="files-tab">
+      <div className="files-actions">
+        {entries.length > 0 && !stored && <span className="muted">References only: an archive lists them in REFERENCES.json.</span>}
+        {(["tar", "zip"] as const).map((f) => (
+          <a key={f} className="btn btn-secondary btn-sm" href={downloads.archive(entity, project, name, vn, f)} download={`${name}-${vn}.${f}`} data-testid={`download-all-${f}`}>
+            <DownloadIcon /> Download all (.{f})
+          </a>
+        ))}
+      </div>
+      <UseBox fullName={fullName} />
+      <FileTree
+        entries={entries}
+        fileHref={(e) => downloads.file(entity, project, name, vn, e.path)}
+        refCommand={(e) => getEntryCommand(fullName, e.path)}
+      />
+      <ReferenceList entries={entries} fullName={fullName} />
     </div>
   );
 }
