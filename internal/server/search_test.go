@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/troveml/trove/internal/authz"
+	"github.com/troveml/trove/internal/client"
 	"github.com/troveml/trove/internal/core"
 	"github.com/troveml/trove/internal/service"
 )
@@ -105,5 +107,46 @@ func TestSearchQuery(t *testing.T) {
 	var all []service.SearchHit
 	if status != 200 || json.Unmarshal(body, &all) != nil || len(all) > service.DefaultSearchLimit {
 		t.Errorf("default limit: %d, %d hits", status, len(all))
+	}
+}
+
+// TestSearchClientAndEmbedded: the HTTP client's Search answers what the
+// server does for its key; the embedded service (no access control) finds
+// everything, as a site admin's client does.
+func TestSearchClientAndEmbedded(t *testing.T) {
+	w := newAccessWorld(t, true)
+	ctx := context.Background()
+	text := "ds"
+	embedded, err := w.svc.Search(ctx, text, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"admin", "stranger", "member"} {
+		c, err := client.New(w.ts.URL, client.Options{APIKey: w.keys[user], RetryFor: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Search(ctx, text, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := w.search(t, user, text)
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(want)
+		if string(gb) != string(wb) {
+			t.Errorf("%s: client %s; HTTP %s", user, gb, wb)
+		}
+		if user == "admin" {
+			eb, _ := json.Marshal(embedded)
+			if len(embedded) == 0 || string(eb) != string(gb) {
+				t.Errorf("embedded %s; admin %s", eb, gb)
+			}
+		}
+		if _, err := c.Search(ctx, "", 0); !errors.Is(err, core.ErrInvalid) {
+			t.Errorf("%s: empty search: %v", user, err)
+		}
+		if _, err := c.Search(ctx, "x", service.MaxSearchLimit+1); !errors.Is(err, core.ErrInvalid) {
+			t.Errorf("%s: limit 101: %v", user, err)
+		}
 	}
 }

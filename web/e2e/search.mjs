@@ -22,6 +22,21 @@ export async function searchScenarios({ page, baseURL, shot, assert }) {
       if (!res.ok) throw new Error(`GET /api/v1${p}: HTTP ${res.status}: ${text}`);
       return JSON.parse(text);
     }, path);
+  /** A write from the page: its session cookie and the CSRF header, as the UI's writes. */
+  const send = (method, path, body) =>
+    page.evaluate(
+      async ([m, p, b]) => {
+        const res = await fetch(`/api/v1${p}`, {
+          method: m,
+          headers: { Accept: "application/json", "Content-Type": "application/json", "X-Trove-CSRF": "1" },
+          body: JSON.stringify(b),
+        });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`${m} /api/v1${p}: HTTP ${res.status}: ${text}`);
+        return text ? JSON.parse(text) : null;
+      },
+      [method, path, body],
+    );
   const step = async (name, fn) => {
     const t0 = Date.now();
     await fn();
@@ -125,7 +140,16 @@ export async function searchScenarios({ page, baseURL, shot, assert }) {
   });
 
   await step("the projects page lists every project the user may read, with visibility and counts", async () => {
+    // Two projects of another entity, one private, one public (the site admin may write anywhere).
+    await send("POST", "/projects/e2e-lab/search-shared/runs", { job_type: "e2e" });
+    await send("POST", "/projects/e2e-lab/search-public/runs", { job_type: "e2e" });
+    await send("PUT", "/projects/e2e-lab/search-public/visibility", { public: true });
     await page.goto(`${baseURL}/`);
+    await byTestId("public-projects").waitFor();
+    const section = (id) => page.locator(`[data-testid=${q(id)}] li.project-card`).evaluateAll((els) => els.map((e) => `${e.dataset.entity}/${e.dataset.project}`));
+    assert.ok((await section("public-projects")).includes("e2e-lab/search-public"), "the public project is under Public projects");
+    assert.ok((await section("shared-projects")).includes("e2e-lab/search-shared"), "the other private project is under Other projects (site admin)");
+    assert.ok(!(await section("shared-projects")).includes("e2e-lab/search-public"));
     const want = await api("/projects");
     await page.locator("[data-testid=project-link], [data-testid=other-project-link]").first().waitFor();
     const cards = await page.locator("li.project-card").evaluateAll((els) =>

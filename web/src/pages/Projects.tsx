@@ -57,7 +57,7 @@ function Section({ title, hint, list, testid }: { title: string; hint: string; l
   if (list.length === 0) return null;
   return (
     <section className="projects-section" data-testid={testid} style={{ marginTop: 28 }}>
-      <h2>
+      <h2 style={{ marginBottom: 12 }}>
         {title} <span className="muted" style={{ fontSize: 13, fontWeight: 400 }}>· {hint}</span>
       </h2>
       <ul className="card-grid">
