@@ -46,6 +46,11 @@ func BenchmarkSearch(b *testing.B) {
 				{"digest-prefix", digest[:8]},
 				{"run-name", "train-00778"},
 				{"name-substring", "oll-09"},
+				{"broad-prefix", "c"},
+				{"broad-cand", "cand-"},
+				{"broad-coll", "coll-"},
+				{"broad-alias", "lat"},
+				{"broad-run", "tr"},
 			} {
 				for _, who := range []struct {
 					name  string

@@ -202,6 +202,13 @@ func testSearchVersions(t *testing.T, s *meta.Store) {
 			t.Errorf("deleted version found by %q: %v", text, hitLabels(hs))
 		}
 	}
+	wantEqual(t, "artifact with a version", hitLabels(searchHits(t, s, "digits", all, 20)), []string{"artifact:team/mnist/Digits/exact"})
+	if err := s.DeleteVersion(ctx, v1.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if hs := searchHits(t, s, "digits", all, 20); len(hs) != 0 {
+		t.Errorf("an artifact without versions is found: %v", hitLabels(hs))
+	}
 }
 
 func testSearchInvalid(t *testing.T, s *meta.Store) {
