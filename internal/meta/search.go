@@ -158,7 +158,8 @@ func (sc SearchScope) args() []any {
 // within each, projects, artifacts, versions, runs. limit is 1 to
 // MaxSearchLimit. Every lookup is an exact match or a prefix range on an
 // index, except the substring scans of project and artifact names (tables
-// of one row per project or collection, not per version).
+// of one row per project or collection, not per version). Nothing found is
+// an empty slice, not an error. Safe for concurrent use.
 func (s *Store) Search(ctx context.Context, text string, scope SearchScope, limit int) ([]SearchHit, error) {
 	if limit < 1 || limit > MaxSearchLimit {
 		return nil, core.Errorf(core.ErrInvalid, "search limit %d: want 1 to %d", limit, MaxSearchLimit)

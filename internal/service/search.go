@@ -45,7 +45,10 @@ const (
 type Searcher interface {
 	// Search finds up to limit things (0 means DefaultSearchLimit; at
 	// most MaxSearchLimit) matching text; see meta.Store.Search. Empty or
-	// malformed text and a bad limit are core.ErrInvalid.
+	// malformed text and a bad limit are core.ErrInvalid; nothing found is
+	// an empty slice. Hits come exact first, then prefix, then substring;
+	// within each, projects, artifacts, versions, runs. Safe for
+	// concurrent use.
 	Search(ctx context.Context, text string, limit int) ([]SearchHit, error)
 }
 
