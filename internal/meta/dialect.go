@@ -42,6 +42,10 @@ type dialect struct {
 	// parameter holding a JSON array of numbers. It lets one statement take
 	// a set of any size, with no per-id placeholder and no temporary table.
 	idList string
+	// binary follows an expression compared as bytes, as the search's
+	// prefix ranges need (and its indexes are built with): nothing in
+	// SQLite, whose default collation is bytes already.
+	binary string
 	// readTx is how a read transaction begins: it must see one snapshot
 	// for all its statements.
 	readTx *sql.TxOptions

@@ -48,6 +48,7 @@ var postgresDialect = &dialect{
 	migrations: "migrations/postgres",
 	numbered:   true,
 	forUpdate:  ` FOR UPDATE`,
+	binary:     ` COLLATE "C"`,
 	idList:     `SELECT CAST(value AS BIGINT) FROM jsonb_array_elements_text(CAST(? AS jsonb))`,
 	// Writes run at READ COMMITTED, every statement on a fresh snapshot,
 	// which is what lets a committer see the versions of the one before it

@@ -43,6 +43,7 @@ func (s *Server) routes() []route {
 
 		{method: "GET", path: apiPrefix + "/entities/{entity}/projects", fn: s.projects},
 		{method: "GET", path: apiPrefix + "/projects", fn: s.listProjects},
+		{method: "GET", path: apiPrefix + "/search", fn: s.search},
 		{method: "GET", path: projectP + "/types", fn: s.typeGraph},
 		{method: "GET", path: projectP + "/artifacts", fn: s.collections},
 		{method: "GET", path: versionsP, fn: s.versions},

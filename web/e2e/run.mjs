@@ -491,6 +491,14 @@ async function download() {
   console.log("ok - download scenarios");
 }
 
+async function search() {
+  const { searchScenarios } = await import("./search.mjs");
+  current = "search scenarios";
+  await searchScenarios({ page, baseURL, shot, assert });
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page during the search scenarios");
+  console.log("ok - search scenarios");
+}
+
 async function signOut() {
   await step("sign out: back to sign-in, and the old cookie no longer works", async () => {
     await page.goto(`${baseURL}/admin/mnist/artifacts`);
@@ -547,6 +555,7 @@ async function main() {
   await lineage();
   await registry();
   await download();
+  await search();
   await bigTree();
   await signOut();
 }

@@ -243,3 +243,37 @@ export const downloads = {
   archive: (entity: string, project: string, name: string, version: string, format: "tar" | "zip") =>
     `${base}${versionPath(entity, project, name, version)}/archive?format=${format}`,
 };
+
+// ---------- Find (issue 15): GET /api/v1/search and GET /api/v1/projects ----------
+
+/** One thing GET /api/v1/search found, with what a page needs to link to it. */
+export interface SearchHit {
+  kind: "project" | "artifact" | "version" | "run";
+  match: "exact" | "prefix" | "substring";
+  field: "name" | "alias" | "digest" | "version" | "id";
+  entity: string;
+  project: string;
+  name: string;
+  type?: string;
+  version?: number;
+  digest?: string;
+  aliases?: string[];
+  run_id?: string;
+  state?: RunState;
+}
+
+/** A project the caller may read, with its visibility and sizes (GET /api/v1/projects). */
+export interface ProjectInfo {
+  entity: string;
+  name: string;
+  public: boolean;
+  artifacts: number;
+  runs: number;
+}
+
+/** What the caller may read that matches text: exact first, then prefixes, then substrings. */
+export const searchAPI = (text: string, limit = 20) =>
+  get<SearchHit[] | null>(`/search?q=${seg(text)}&limit=${limit}`).then((l) => l ?? []);
+
+/** Every project the caller may read: its own, its teams', public ones. */
+export const readableProjects = () => get<ProjectInfo[] | null>("/projects").then((l) => l ?? []);

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) *meta.Store) {
 	tests = append(tests, expiryTests...)
 	tests = append(tests, pendingTests...)
 	tests = append(tests, settingsTests...)
+	tests = append(tests, searchTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

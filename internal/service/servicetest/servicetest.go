@@ -50,6 +50,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) service.API) {
 	tests = append(tests, registryTests...)
 	tests = append(tests, pendingTests...)
 	tests = append(tests, limitsTests...)
+	tests = append(tests, searchTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newAPI(t)) })
 	}

@@ -6,6 +6,7 @@ import { links } from "../links";
 import { Link } from "../nav";
 import type { Crumb, RouteView } from "../router";
 import { BoxIcon, FolderStackIcon, GraphIcon, LogoMark, PlayIcon, RegistryIcon } from "./Icons";
+import { SearchBox } from "./Search";
 import { useSession } from "./session";
 
 export function Shell({ view }: { view: RouteView }) {
@@ -66,6 +67,7 @@ function Header({ crumbs, nav }: { crumbs: Crumb[]; nav: RouteView["nav"] }) {
           ))}
         </ol>
       </nav>
+      <SearchBox />
       <UserMenu />
     </header>
   );

@@ -1,7 +1,9 @@
-// The signed-in user's projects, each with links to its artifacts, runs and
-// type graph, and its counts (from the type graph: one small request each).
+// The projects the signed-in user may read (GET /api/v1/projects): its own,
+// then those of its teams and others shared with it, then public ones; each
+// with links to its artifacts, runs and type graph, and its counts.
 
-import { api } from "../api";
+import type { ProjectInfo } from "../api";
+import { readableProjects } from "../api";
 import { BoxIcon, GraphIcon, PlayIcon } from "../components/Icons";
 import { useSession } from "../components/session";
 import { Empty, ErrorBox, Loading } from "../components/Status";
@@ -12,54 +14,71 @@ import { Link } from "../nav";
 
 export function Projects() {
   const { user } = useSession();
-  const projects = useAsync(() => api.projects(user.name), [user.name]);
+  const projects = useAsync(() => readableProjects(), [user.name]);
+  const byName = (a: ProjectInfo, b: ProjectInfo) => a.entity.localeCompare(b.entity) || a.name.localeCompare(b.name);
+  const all = projects.status === "ready" ? [...projects.data].sort(byName) : [];
+  const own = all.filter((p) => p.entity === user.name);
+  const shared = all.filter((p) => p.entity !== user.name && !p.public);
+  const open = all.filter((p) => p.entity !== user.name && p.public);
   return (
     <div className="page">
       <div className="page-head">
         <div>
           <h1>Projects</h1>
           <p className="muted">
-            Projects of <strong>{user.name}</strong>
+            Projects <strong>{user.name}</strong> can read
           </p>
         </div>
       </div>
       {projects.status === "loading" && <Loading label="Loading projects…" />}
       {projects.status === "error" && <ErrorBox error={projects.error} onRetry={projects.reload} />}
-      {projects.status === "ready" &&
-        (projects.data.length === 0 ? (
-          <Empty title="No projects yet">
-            Log an artifact to create one: <code>trove artifact put ./data -n my_dataset -t dataset -p my-project</code>
-          </Empty>
-        ) : (
-          <ul className="card-grid" data-testid="project-list">
-            {[...projects.data].sort().map((p) => (
-              <ProjectCard key={p} entity={user.name} project={p} />
-            ))}
-          </ul>
-        ))}
+      {projects.status === "ready" && (
+        <>
+          {own.length === 0 ? (
+            <Empty title="No projects yet">
+              Log an artifact to create one: <code>trove artifact put ./data -n my_dataset -t dataset -p my-project</code>
+            </Empty>
+          ) : (
+            <ul className="card-grid" data-testid="project-list">
+              {own.map((p) => (
+                <ProjectCard key={p.name} info={p} testid="project-link" />
+              ))}
+            </ul>
+          )}
+          <Section title={user.admin ? "Other projects" : "Shared with you"} hint={user.admin ? "every other user's and team's, as a site administrator" : "your teams' projects"} list={shared} testid="shared-projects" />
+          <Section title="Public projects" hint="readable by every user" list={open} testid="public-projects" />
+        </>
+      )}
     </div>
   );
 }
 
-function ProjectCard({ entity, project }: { entity: string; project: string }) {
-  const graph = useAsync(() => api.typeGraph(entity, project), [entity, project]);
-  let counts = "";
-  if (graph.status === "ready") {
-    let collections = 0;
-    let runs = 0;
-    for (const n of graph.data.nodes) {
-      if (n.kind === "artifact_type") collections += n.count;
-      else runs += n.count;
-    }
-    counts = `${plural(collections, "collection")} · ${plural(runs, "run")}`;
-  }
+function Section({ title, hint, list, testid }: { title: string; hint: string; list: ProjectInfo[]; testid: string }) {
+  if (list.length === 0) return null;
   return (
-    <li className="card project-card" data-project={project}>
-      <Link href={links.artifacts(entity, project)} className="project-card-title" data-testid="project-link">
+    <section className="projects-section" data-testid={testid} style={{ marginTop: 28 }}>
+      <h2 style={{ marginBottom: 12 }}>
+        {title} <span className="muted" style={{ fontSize: 13, fontWeight: 400 }}>· {hint}</span>
+      </h2>
+      <ul className="card-grid">
+        {list.map((p) => (
+          <ProjectCard key={`${p.entity}/${p.name}`} info={p} testid="other-project-link" />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function ProjectCard({ info, testid }: { info: ProjectInfo; testid: string }) {
+  const { entity, name: project } = info;
+  return (
+    <li className="card project-card" data-project={project} data-entity={entity}>
+      <Link href={links.artifacts(entity, project)} className="project-card-title" data-testid={testid}>
         <span className="muted">{entity} /</span> {project}
+        {info.public && <span className="badge subtle" style={{ marginLeft: 8 }}>public</span>}
       </Link>
       <div className="muted project-card-counts" data-testid="project-counts">
-        {graph.status === "loading" ? "\u00a0" : counts}
+        {plural(info.artifacts, "collection")} · {plural(info.runs, "run")}
       </div>
       <div className="project-card-links">
         <Link href={links.artifacts(entity, project)}>
