@@ -482,6 +482,14 @@ async function registry() {
   console.log("ok - registry scenarios");
 }
 
+async function fixes() {
+  const { fixesScenarios } = await import("./fixes.mjs");
+  current = "fixes scenarios";
+  await fixesScenarios({ page, baseURL, shot, assert });
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page during the fixes scenarios");
+  console.log("ok - fixes scenarios");
+}
+
 async function signOut() {
   await step("sign out: back to sign-in, and the old cookie no longer works", async () => {
     await page.goto(`${baseURL}/admin/mnist/artifacts`);
@@ -537,6 +545,7 @@ async function main() {
   await types();
   await lineage();
   await registry();
+  await fixes();
   await bigTree();
   await signOut();
 }

@@ -115,6 +115,10 @@ function setGraphState(change: (s: GraphState) => GraphState) {
   navigate(location.pathname + encodeGraphState(next, location.search) + location.hash);
 }
 
+/** The explorer's least height, and the space kept below it (the page's bottom padding). */
+const FIT_MIN_HEIGHT = 420;
+const FIT_BOTTOM = 24;
+
 /** The margin kept between a revealed node and the preview panel or the canvas's edge. */
 const REVEAL_MARGIN = 24;
 
@@ -225,6 +229,27 @@ function Explorer(props: { start: LineageStart }) {
   const canvas = useRef<HTMLDivElement>(null);
   const laid = scene?.laid ?? null;
   const [selection] = useState<SelectionStore>(createSelection);
+
+  // The explorer takes the window's height below its top (the page above
+  // it varies), so that a 1440×900 window shows it whole, controls included.
+  useLayoutEffect(() => {
+    const el = container.current;
+    if (!el) return;
+    const fit = () => {
+      const top = el.getBoundingClientRect().top + window.scrollY;
+      let h = Math.max(FIT_MIN_HEIGHT, Math.floor(window.innerHeight - top - FIT_BOTTOM));
+      el.style.setProperty("--ln-fit-height", `${h}px`);
+      // What the page puts below the explorer (its padding) must fit too.
+      const over = (document.scrollingElement?.scrollHeight ?? 0) - window.innerHeight;
+      if (over > 0 && h - over >= FIT_MIN_HEIGHT) {
+        h -= over;
+        el.style.setProperty("--ln-fit-height", `${h}px`);
+      }
+    };
+    fit();
+    window.addEventListener("resize", fit);
+    return () => window.removeEventListener("resize", fit);
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -542,8 +567,8 @@ function ReadySignal({ laid, container, focusNext }: { laid: Laid; container: Re
 
 /**
  * Keeps the selected node out from under the preview panel: once the panel
- * is drawn, a node it covers (even in part) is panned left of it, or into
- * the middle of the free space when it does not fit there.
+ * is drawn, a node in its column (even in part) is panned left of it, or
+ * into the middle of the free space when it does not fit there.
  */
 function KeepVisible({ laid, selection, container }: { laid: Laid; selection: SelectionStore; container: RefObject<HTMLDivElement | null> }) {
   const store = useStoreApi<LineageFlowNode>();
@@ -561,10 +586,10 @@ function KeepVisible({ laid, selection, container }: { laid: Laid; selection: Se
       const box = pane.getBoundingClientRect();
       const p = panel.getBoundingClientRect();
       const left = box.left + tx + node.position.x * zoom;
-      const top = box.top + ty + node.position.y * zoom;
       const right = left + (node.width ?? 0) * zoom;
-      const bottom = top + (node.height ?? 0) * zoom;
-      const covered = right > p.left && left < p.right && bottom > p.top && top < p.bottom;
+      // The panel's column, not its box: the panel grows when its fields
+      // arrive, to the canvas's height at most.
+      const covered = right > p.left && left < p.right;
       if (!covered) return;
       const free = p.left - box.left - 2 * REVEAL_MARGIN; // the width left of the panel
       const width = right - left;
