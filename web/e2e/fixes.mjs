@@ -64,10 +64,12 @@ export async function fixesScenarios({ page, baseURL, shot, assert }) {
     await ready();
     let t = await renderedAt();
     await byTestId("lineage-direction").selectOption("upstream");
+    await page.waitForURL((u) => u.searchParams.get("direction") === "upstream");
     await ready(t);
     assert.deepEqual(await params(), { direction: "upstream" });
     t = await renderedAt();
     await byTestId("lineage-depth").selectOption("2");
+    await page.waitForURL((u) => u.searchParams.get("depth") === "2");
     await ready(t);
     t = await renderedAt();
     await byTestId("lineage-explode").click();
