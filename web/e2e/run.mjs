@@ -234,7 +234,7 @@ async function pages() {
     assert.equal((await field("type")).text, v.type);
     const created = await field("created");
     assert.equal(created.value, v.created_at);
-    assert.match(created.text, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.match(created.text, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+$/);
     const aliases = await field("aliases");
     assert.equal(aliases.value, v.aliases.join(","));
     for (const a of v.aliases) assert.ok(aliases.text.includes(a), `alias ${a} shown`);
