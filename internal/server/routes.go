@@ -300,12 +300,41 @@ func (s *Server) entry(r *http.Request, c *caller) (any, error) {
 	return c.api.Entry(r.Context(), versionRef(r), q.Get("path"))
 }
 
+// loggedByAnswer is the run that first logged a version (its fields, as
+// before) plus every run that logged the same version, first logger
+// first: a version re-logged by other runs (same content) has several.
+type loggedByAnswer struct {
+	*core.Run
+	Producers []core.Run `json:"producers"`
+}
+
 func (s *Server) loggedBy(r *http.Request, c *caller) (any, error) {
-	run, err := c.api.LoggedBy(r.Context(), versionRef(r))
+	ref := versionRef(r)
+	run, err := c.api.LoggedBy(r.Context(), ref)
 	if err != nil {
 		return nil, err
 	}
-	return run, nil // null when no run logged it
+	if run == nil {
+		return run, nil // null when no run logged it
+	}
+	// The producers are the runs one edge upstream of the version in its
+	// lineage, which the API already filters to what the caller may read.
+	g, err := c.api.Lineage(r.Context(), service.LineageRequest{Version: &ref, Direction: core.Upstream, Depth: 1})
+	if err != nil {
+		return nil, err
+	}
+	producers := []core.Run{*run}
+	for _, n := range g.Nodes {
+		if n.Kind != core.KindRun || n.Depth != 1 || n.RunID == run.ID {
+			continue
+		}
+		p, err := c.api.GetRun(r.Context(), "", "", n.RunID)
+		if err != nil {
+			return nil, err
+		}
+		producers = append(producers, p)
+	}
+	return loggedByAnswer{Run: run, Producers: producers}, nil
 }
 
 func (s *Server) usedBy(r *http.Request, c *caller) (any, error) {

@@ -235,7 +235,7 @@ async function pages() {
     assert.equal((await field("type")).text, v.type);
     const created = await field("created");
     assert.equal(created.value, v.created_at);
-    assert.match(created.text, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.match(created.text, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+$/);
     const aliases = await field("aliases");
     assert.equal(aliases.value, v.aliases.join(","));
     for (const a of v.aliases) assert.ok(aliases.text.includes(a), `alias ${a} shown`);
@@ -499,6 +499,14 @@ async function search() {
   console.log("ok - search scenarios");
 }
 
+async function fixes() {
+  const { fixesScenarios } = await import("./fixes.mjs");
+  current = "fixes scenarios";
+  await fixesScenarios({ page, baseURL, shot, assert });
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page during the fixes scenarios");
+  console.log("ok - fixes scenarios");
+}
+
 async function signOut() {
   await step("sign out: back to sign-in, and the old cookie no longer works", async () => {
     await page.goto(`${baseURL}/admin/mnist/artifacts`);
@@ -556,6 +564,7 @@ async function main() {
   await registry();
   await download();
   await search();
+  await fixes();
   await bigTree();
   await signOut();
 }

@@ -198,7 +198,8 @@ export const api = {
   manifest: (entity: string, project: string, name: string, version: string) =>
     get<Entry[]>(`${versionPath(entity, project, name, version)}/manifest`),
   loggedBy: (entity: string, project: string, name: string, version: string) =>
-    get<Run | null>(`${versionPath(entity, project, name, version)}/logged-by`),
+    // producers: every run that logged the version, the first logger first.
+    get<(Run & { producers?: Run[] }) | null>(`${versionPath(entity, project, name, version)}/logged-by`),
   usedBy: (entity: string, project: string, name: string, version: string) =>
     get<Run[]>(`${versionPath(entity, project, name, version)}/used-by`),
   versionLineage: (entity: string, project: string, name: string, version: string, direction: Direction, depth: number) =>

@@ -38,13 +38,15 @@ import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from "react";
 import { api, type Direction, type Lineage } from "../api";
 import { layout, nodeSize } from "../graph/layout";
-import { buildModel, setExploded, pullOut, viewGraph, type ClusterState, type LineageModel, type ViewGraph } from "../graph/model";
+import { buildModel, viewGraph, type ClusterState, type LineageModel, type ViewGraph } from "../graph/model";
+import { navigate, useLocation } from "../nav";
 import { loadElk } from "./elk";
 import "./lineage.css";
 import { ARTIFACT_COLOR, KindIcon, nodeTypes, RUN_COLOR, type LineageFlowNode } from "./nodes";
 import { geometry, nodeAt, Overview, OVERVIEW_MIN_NODES, OVERVIEW_ZOOM, type Geometry } from "./Overview";
 import { Preview } from "./Preview";
 import { ActionsContext, createSelection, useSelected, type LineageActions, type SelectionStore } from "./selection";
+import { decodeGraphState, encodeGraphState, sameGraphState, type GraphState } from "./urlState";
 
 export type LineageStart =
   // focus: the node to centre on when it is not the version's own, as for a
@@ -102,10 +104,23 @@ function focusID(lineage: Lineage, start: LineageStart): string {
   return byAlias?.id ?? id;
 }
 
-/** ?explode=1 opens every cluster from the start (links, benchmarks). */
-function explodeFromURL(): boolean {
-  return typeof location !== "undefined" && new URLSearchParams(location.search).get("explode") === "1";
+/**
+ * Changes the graph state in the URL (a new history entry, so Back undoes
+ * it); the explorer re-renders from the URL.
+ */
+function setGraphState(change: (s: GraphState) => GraphState) {
+  const cur = decodeGraphState(location.search);
+  const next = change(cur);
+  if (sameGraphState(cur, next)) return;
+  navigate(location.pathname + encodeGraphState(next, location.search) + location.hash);
 }
+
+/** The explorer's least height, and the space kept below it (the page's bottom padding). */
+const FIT_MIN_HEIGHT = 420;
+const FIT_BOTTOM = 24;
+
+/** The margin kept between a revealed node and the preview panel or the canvas's edge. */
+const REVEAL_MARGIN = 24;
 
 /** ?layout=elk|levels forces a layout engine (comparisons, benchmarks); default: by size. */
 function engineFromURL(): "elk" | "levels" | undefined {
@@ -196,9 +211,16 @@ function Explorer(props: { start: LineageStart }) {
   // The start never changes for an Explorer (LineageView keys it), while the
   // parent passes a new object at each render: keep the first.
   const [start] = useState(props.start);
-  const [direction, setDirection] = useState<Direction>("both");
-  const [depth, setDepth] = useState(0);
-  const [clusters, setClusters] = useState<ClusterState>(() => ({ pulled: new Set(), exploded: explodeFromURL() }));
+  // Direction, depth, explode and the pulled-out nodes live in the URL
+  // (urlState.ts): reload, Back/Forward and shared links restore them.
+  const here = useLocation();
+  const graph = useMemo(() => decodeGraphState(here.includes("?") ? here.slice(here.indexOf("?")) : ""), [here]);
+  const { direction, depth, exploded } = graph;
+  const pulledKey = graph.pulled.join("\n");
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the ids, not the array
+  const clusters = useMemo<ClusterState>(() => ({ pulled: new Set(graph.pulled), exploded }), [pulledKey, exploded]);
+  // A node just pulled out of a cluster: it gets the keyboard focus once drawn.
+  const focusNext = useRef<string | null>(null);
   const [fetched, setFetched] = useState<Fetched | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [scene, setScene] = useState<Scene | null>(null);
@@ -207,6 +229,27 @@ function Explorer(props: { start: LineageStart }) {
   const canvas = useRef<HTMLDivElement>(null);
   const laid = scene?.laid ?? null;
   const [selection] = useState<SelectionStore>(createSelection);
+
+  // The explorer takes the window's height below its top (the page above
+  // it varies), so that a 1440×900 window shows it whole, controls included.
+  useLayoutEffect(() => {
+    const el = container.current;
+    if (!el) return;
+    const fit = () => {
+      const top = el.getBoundingClientRect().top + window.scrollY;
+      let h = Math.max(FIT_MIN_HEIGHT, Math.floor(window.innerHeight - top - FIT_BOTTOM));
+      el.style.setProperty("--ln-fit-height", `${h}px`);
+      // What the page puts below the explorer (its padding) must fit too.
+      const over = (document.scrollingElement?.scrollHeight ?? 0) - window.innerHeight;
+      if (over > 0 && h - over >= FIT_MIN_HEIGHT) {
+        h -= over;
+        el.style.setProperty("--ln-fit-height", `${h}px`);
+      }
+    };
+    fit();
+    window.addEventListener("resize", fit);
+    return () => window.removeEventListener("resize", fit);
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -268,7 +311,10 @@ function Explorer(props: { start: LineageStart }) {
     () => ({
       selection,
       select: (id) => selection.set(id),
-      pull: (id) => setClusters((s) => pullOut(s, id)),
+      pull: (id) => {
+        focusNext.current = id;
+        setGraphState((s) => (s.pulled.includes(id) ? s : { ...s, pulled: [...s.pulled, id] }));
+      },
     }),
     [selection],
   );
@@ -327,7 +373,7 @@ function Explorer(props: { start: LineageStart }) {
           <div className="ln-controls">
             <label className="ln-control">
               <span>Direction</span>
-              <select data-testid="lineage-direction" value={direction} onChange={(e) => setDirection(e.target.value as Direction)}>
+              <select data-testid="lineage-direction" value={direction} onChange={(e) => setGraphState((s) => ({ ...s, direction: e.target.value as Direction }))}>
                 {DIRECTIONS.map((d) => (
                   <option key={d.value} value={d.value}>
                     {d.label}
@@ -337,7 +383,7 @@ function Explorer(props: { start: LineageStart }) {
             </label>
             <label className="ln-control">
               <span>Depth</span>
-              <select data-testid="lineage-depth" value={depth} onChange={(e) => setDepth(Number(e.target.value))}>
+              <select data-testid="lineage-depth" value={depth} onChange={(e) => setGraphState((s) => ({ ...s, depth: Number(e.target.value) }))}>
                 {DEPTHS.map((d) => (
                   <option key={d.value} value={d.value}>
                     {d.label}
@@ -349,11 +395,11 @@ function Explorer(props: { start: LineageStart }) {
               type="button"
               className="ln-button"
               data-testid="lineage-explode"
-              aria-pressed={clusters.exploded}
-              onClick={() => setClusters((s) => setExploded(s, !s.exploded))}
-              title={clusters.exploded ? "Fold look-alike nodes into clusters again" : "Open every cluster"}
+              aria-pressed={exploded}
+              onClick={() => setGraphState((s) => ({ ...s, exploded: !s.exploded }))}
+              title={exploded ? "Fold look-alike nodes into clusters again" : "Open every cluster"}
             >
-              {clusters.exploded ? "Collapse" : "Explode"}
+              {exploded ? "Collapse" : "Explode"}
             </button>
             <FitButton laid={laid} />
           </div>
@@ -390,7 +436,8 @@ function Explorer(props: { start: LineageStart }) {
               {laid && !laid.big && (
                 <MiniMap style={{ width: 168, height: 108 }} pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(241, 245, 249, 0.7)" position="bottom-right" />
               )}
-              {laid && <ReadySignal laid={laid} container={container} />}
+              {laid && <ReadySignal laid={laid} container={container} focusNext={focusNext} />}
+              {laid && <KeepVisible laid={laid} selection={selection} container={container} />}
               {overview && laid?.geometry && <Overview geometry={laid.geometry} selection={selection} />}
               {laid && <PaneClicks laid={laid} overview={overview} selection={selection} />}
             </ReactFlow>
@@ -487,7 +534,7 @@ function PaneClicks({ laid, overview, selection }: { laid: Laid; overview: boole
  * effect), rather than with xyflow's fitView, which is queued to a later
  * frame and whose promise can be lost when two fits overlap.
  */
-function ReadySignal({ laid, container }: { laid: Laid; container: RefObject<HTMLDivElement | null> }) {
+function ReadySignal({ laid, container, focusNext }: { laid: Laid; container: RefObject<HTMLDivElement | null>; focusNext: RefObject<string | null> }) {
   const store = useStoreApi<LineageFlowNode>();
   const { setViewport } = useReactFlow();
   useLayoutEffect(() => {
@@ -502,11 +549,58 @@ function ReadySignal({ laid, container }: { laid: Laid; container: RefObject<HTM
       container.current.dataset.ready = "true";
       container.current.dataset.engine = laid.engine;
       window.__troveLineage = { nodes: laid.nodes.length, edges: laid.edges.length, renderedAt: performance.now() };
+      // The node just pulled out of its cluster takes the keyboard focus
+      // from the cluster's list, which re-rendered without it.
+      const id = focusNext.current;
+      if (id && laid.nodes.some((n) => n.id === id)) {
+        focusNext.current = null;
+        const el = container.current.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(id)}"]`);
+        el?.focus({ preventScroll: true });
+      }
     });
     return () => {
       live = false;
     };
-  }, [laid, container, store, setViewport]);
+  }, [laid, container, store, setViewport, focusNext]);
+  return null;
+}
+
+/**
+ * Keeps the selected node out from under the preview panel: once the panel
+ * is drawn, a node in its column (even in part) is panned left of it, or
+ * into the middle of the free space when it does not fit there.
+ */
+function KeepVisible({ laid, selection, container }: { laid: Laid; selection: SelectionStore; container: RefObject<HTMLDivElement | null> }) {
+  const store = useStoreApi<LineageFlowNode>();
+  const { setViewport } = useReactFlow();
+  useEffect(() => {
+    const reveal = () => {
+      const id = selection.get();
+      if (!id) return;
+      // A member of a cluster is revealed with its cluster.
+      const node = laid.nodes.find((n) => n.id === id) ?? laid.nodes.find((n) => n.data.view.members?.some((m) => m.id === id));
+      const panel = container.current?.querySelector<HTMLElement>(".ln-preview");
+      const pane = store.getState().domNode;
+      if (!node || !panel || !pane) return;
+      const [tx, ty, zoom] = store.getState().transform;
+      const box = pane.getBoundingClientRect();
+      const p = panel.getBoundingClientRect();
+      const left = box.left + tx + node.position.x * zoom;
+      const right = left + (node.width ?? 0) * zoom;
+      // The panel's column, not its box: the panel grows when its fields
+      // arrive, to the canvas's height at most.
+      const covered = right > p.left && left < p.right;
+      if (!covered) return;
+      const free = p.left - box.left - 2 * REVEAL_MARGIN; // the width left of the panel
+      const width = right - left;
+      const dx = width <= free ? p.left - REVEAL_MARGIN - right : box.left + REVEAL_MARGIN + (free - width) / 2 - left;
+      setViewport({ x: tx + dx, y: ty, zoom }, { duration: 200 });
+    };
+    // After the panel's frame is painted: its size is then known.
+    const onChange = () => afterPaint(reveal);
+    onChange();
+    return selection.subscribe(onChange);
+  }, [laid, selection, container, store, setViewport]);
   return null;
 }
 

@@ -1,11 +1,14 @@
 // The preview panel: what a clicked node is, fetched fresh from the API (a
 // run: id, name, state, job type, start, duration; an artifact: full name,
-// type, created, aliases, size, logging run), with a link to its page. Each
+// version, type, created, aliases, size, the runs that logged it and the
+// runs that used it), with a link to its page. Each
 // value carries its raw form in data-value, for tests and copying.
 
 import { useEffect, useState, type ReactNode } from "react";
 import { api, parseArtifactID, type LineageNode, type Run, type Version } from "../api";
-import { formatDate, formatSize, formatSpan } from "../format";
+import { Breakable } from "../components/Breakable";
+import { Time } from "../components/Time";
+import { formatSize, formatSpan } from "../format";
 import { links } from "../links";
 import { Link } from "../nav";
 import { KindIcon, kindColor } from "./nodes";
@@ -14,7 +17,7 @@ type Loaded =
   | { status: "loading" }
   | { status: "error"; message: string }
   | { status: "run"; run: Run }
-  | { status: "artifact"; version: Version; loggedBy: Run | null };
+  | { status: "artifact"; version: Version; loggedBy: Run[]; usedBy: Run[] };
 
 function Row({ field, label, value, children }: { field: string; label: string; value: string; children: ReactNode }) {
   return (
@@ -42,8 +45,16 @@ export function Preview({ node, onClose }: { node: LineageNode; onClose: () => v
       if (!a) {
         fail(new Error(`not an artifact id: ${node.id}`));
       } else {
-        Promise.all([api.version(a.entity, a.project, a.name, a.version), api.loggedBy(a.entity, a.project, a.name, a.version)])
-          .then(([version, loggedBy]) => live && setLoaded({ status: "artifact", version, loggedBy }))
+        Promise.all([
+          api.version(a.entity, a.project, a.name, a.version),
+          api.loggedBy(a.entity, a.project, a.name, a.version),
+          api.usedBy(a.entity, a.project, a.name, a.version),
+        ])
+          .then(([version, by, usedBy]) => {
+            // A server before producers existed answers the first logger only.
+            const loggedBy = by ? (by.producers?.length ? by.producers : [by]) : [];
+            if (live) setLoaded({ status: "artifact", version, loggedBy, usedBy });
+          })
           .catch(fail);
       }
     }
@@ -70,7 +81,9 @@ export function Preview({ node, onClose }: { node: LineageNode; onClose: () => v
         </span>
         <div className="ln-preview-title">
           <span className="ln-type">{type || kind}</span>
-          <h3 title={node.name}>{node.name}</h3>
+          <h3 title={node.name}>
+            <Breakable text={node.name} />
+          </h3>
         </div>
         <button type="button" className="ln-close" onClick={onClose} aria-label="Close the preview" title="Close">
           ×
@@ -88,7 +101,7 @@ export function Preview({ node, onClose }: { node: LineageNode; onClose: () => v
           </div>
         )}
         {loaded.status === "run" && <RunFields run={loaded.run} />}
-        {loaded.status === "artifact" && <ArtifactFields version={loaded.version} loggedBy={loaded.loggedBy} />}
+        {loaded.status === "artifact" && <ArtifactFields version={loaded.version} loggedBy={loaded.loggedBy} usedBy={loaded.usedBy} />}
       </div>
       <footer className="ln-preview-foot">
         <Link href={href} className="ln-open" data-testid="preview-link">
@@ -116,7 +129,7 @@ function RunFields({ run }: { run: Run }) {
         {run.job_type || "—"}
       </Row>
       <Row field="started" label="Started" value={run.started_at}>
-        <time dateTime={run.started_at}>{formatDate(run.started_at)}</time>
+        <Time t={run.started_at} exact />
       </Row>
       <Row field="duration" label="Duration" value={duration}>
         {duration}
@@ -126,18 +139,43 @@ function RunFields({ run }: { run: Run }) {
   );
 }
 
-function ArtifactFields({ version: v, loggedBy }: { version: Version; loggedBy: Run | null }) {
+/** How many runs a list shows before "and N more" (the artifact page has them all). */
+const RUNS_SHOWN = 5;
+
+function RunList({ runs }: { runs: Run[] }) {
+  if (runs.length === 0) return <>—</>;
+  const shown = runs.slice(0, RUNS_SHOWN);
+  return (
+    <ul className="ln-runs">
+      {shown.map((r) => (
+        <li key={r.id} data-run-id={r.id}>
+          <Link href={links.run(r.entity, r.project, r.id)} className="ln-link" title={`${r.entity}/${r.project} · ${r.id}`}>
+            <Breakable text={r.name} />
+          </Link>
+        </li>
+      ))}
+      {runs.length > shown.length && <li className="ln-muted">and {runs.length - shown.length} more</li>}
+    </ul>
+  );
+}
+
+function ArtifactFields({ version: v, loggedBy, usedBy }: { version: Version; loggedBy: Run[]; usedBy: Run[] }) {
   const full = `${v.entity}/${v.project}/${v.name}:v${v.index}`;
   return (
     <dl className="ln-fields">
       <Row field="full_name" label="Full name" value={full}>
-        <code className="ln-wrap">{full}</code>
+        <code className="ln-wrap">
+          <Breakable text={full} />
+        </code>
+      </Row>
+      <Row field="version" label="Version" value={`v${v.index}`}>
+        <span className="ln-badge">v{v.index}</span>
       </Row>
       <Row field="type" label="Type" value={v.type}>
         {v.type}
       </Row>
       <Row field="created" label="Created" value={v.created_at}>
-        <time dateTime={v.created_at}>{formatDate(v.created_at)}</time>
+        <Time t={v.created_at} exact />
       </Row>
       <Row field="aliases" label="Aliases" value={v.aliases.join(",")}>
         {v.aliases.length === 0
@@ -155,14 +193,11 @@ function ArtifactFields({ version: v, loggedBy }: { version: Version; loggedBy: 
           · {v.file_count} {v.file_count === 1 ? "file" : "files"}
         </span>
       </Row>
-      <Row field="logged_by" label="Logged by" value={loggedBy?.id ?? ""}>
-        {loggedBy ? (
-          <Link href={links.run(loggedBy.entity, loggedBy.project, loggedBy.id)} className="ln-link">
-            {loggedBy.name}
-          </Link>
-        ) : (
-          "—"
-        )}
+      <Row field="logged_by" label="Logged by" value={loggedBy.map((r) => r.id).join(",")}>
+        <RunList runs={loggedBy} />
+      </Row>
+      <Row field="used_by" label="Used by" value={usedBy.map((r) => r.id).join(",")}>
+        <RunList runs={usedBy} />
       </Row>
     </dl>
   );

@@ -172,6 +172,9 @@ export const ClusterNode = memo(function ClusterNode({ data }: NodeProps<Cluster
               aria-label={`Pull ${m.name} out of the cluster`}
               onClick={(e) => {
                 e.stopPropagation();
+                // The search found what it was for: clear it (the list shows
+                // the cluster whole again); the pulled-out node takes the focus.
+                setQuery("");
                 pull(m.id);
               }}
             >

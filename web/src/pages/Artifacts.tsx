@@ -11,10 +11,15 @@ import { useAsync } from "../components/useAsync";
 import { plural } from "../format";
 import { links } from "../links";
 import { Link } from "../nav";
+import { NotFound } from "./NotFound";
 
 export function Artifacts({ entity, project, focusType }: { entity: string; project: string; focusType: string }) {
   const cols = useAsync(() => api.collections(entity, project), [entity, project]);
   const [query, setQuery] = useState("");
+  // A project without collections may still exist (runs only): it is "not
+  // found" only when the entity's projects the caller may read lack it.
+  const known = useAsync(() => api.projects(entity), [entity]);
+  const missing = cols.status === "ready" && cols.data.length === 0 && known.status !== "loading" && (known.status === "error" || !known.data.includes(project));
 
   const groups = useMemo(() => {
     if (cols.status !== "ready") return [];
@@ -46,6 +51,7 @@ export function Artifacts({ entity, project, focusType }: { entity: string; proj
     if (type) document.getElementById(`type-${type}`)?.scrollIntoView({ block: "start" });
   }, [ready, focusType]);
 
+  if (missing) return <NotFound title="Project not found" what={`${entity}/${project}`} />;
   return (
     <div className="page">
       <div className="page-head">
@@ -65,7 +71,7 @@ export function Artifacts({ entity, project, focusType }: { entity: string; proj
       </div>
       {cols.status === "loading" && <Loading label="Loading artifacts…" />}
       {cols.status === "error" && <ErrorBox error={cols.error} onRetry={cols.reload} />}
-      {cols.status === "ready" && cols.data.length === 0 && (
+      {cols.status === "ready" && cols.data.length === 0 && known.status === "ready" && (
         <Empty title="No artifacts in this project">
           Log one with <code>trove artifact put PATH -n NAME -t TYPE -p {project}</code>.
         </Empty>

@@ -3,6 +3,7 @@
 // "registry"), each version is a link: its source is shown, and the
 // registry's protected aliases carry a lock.
 
+import { useEffect } from "react";
 import { api } from "../api";
 import { AliasBadges, TypeBadge } from "../components/Badge";
 import { Digest } from "../components/Copy";
@@ -13,13 +14,17 @@ import { useAsync } from "../components/useAsync";
 import { useRegistry } from "../components/useRegistry";
 import { formatBytesExact, formatSize, plural } from "../format";
 import { links } from "../links";
-import { Link } from "../nav";
+import { Link, navigate } from "../nav";
 import { isRegistryEntity } from "../registry";
 
 export function CollectionPage({ entity, project, type, name }: { entity: string; project: string; type: string; name: string }) {
   const versions = useAsync(() => api.versions(entity, project, name), [entity, project, name]);
   const list = versions.status === "ready" ? [...versions.data].sort((a, b) => b.index - a.index) : [];
   const realType = list[0]?.type ?? type;
+  // A wrong type in the address (a dataset under /model/): go to the right one.
+  useEffect(() => {
+    if (realType !== type) navigate(links.collection(entity, project, realType, name) + location.search + location.hash, { replace: true });
+  }, [entity, project, name, type, realType]);
   const inRegistry = isRegistryEntity(entity);
   const reg = useRegistry(project, inRegistry);
   const protectedAliases = reg.status === "ready" ? reg.data?.protected_aliases : undefined;

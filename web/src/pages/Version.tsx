@@ -6,9 +6,10 @@
 // source's graph, centred on the source. An ordinary version lists the
 // registry links made of it ("Linked in").
 
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api, downloads, type Entry, type Version } from "../api";
 import { AliasBadges, TypeBadge } from "../components/Badge";
+import { Breakable } from "../components/Breakable";
 import { CopyButton, Digest } from "../components/Copy";
 import { Field, RunLink, SourceLink } from "../components/Fields";
 import { FileTree } from "../components/FileTree";
@@ -23,7 +24,7 @@ import { useAsync } from "../components/useAsync";
 import { useRegistry } from "../components/useRegistry";
 import { formatBytesExact, formatSize } from "../format";
 import { links } from "../links";
-import { Link } from "../nav";
+import { Link, navigate } from "../nav";
 import { artifactNodeID, isRegistryEntity, parseVersionRef, versionRef } from "../registry";
 
 type Tab = "overview" | "files" | "lineage";
@@ -41,6 +42,12 @@ export function VersionPage(props: { entity: string; project: string; type: stri
   const inRegistry = isRegistryEntity(entity);
   const reg = useRegistry(project, inRegistry);
   const protectedAliases = reg.status === "ready" ? reg.data?.protected_aliases : undefined;
+  // A wrong type in the address: the same version and tab at the right one.
+  const realType = v.status === "ready" ? v.data.type : props.type;
+  useEffect(() => {
+    if (realType !== props.type)
+      navigate(links.version(entity, project, realType, name, version, tab === "overview" ? "" : tab) + location.search + location.hash, { replace: true });
+  }, [entity, project, name, version, tab, realType, props.type]);
 
   if (v.status === "loading") return <Loading label="Loading version…" />;
   if (v.status === "error")
@@ -69,7 +76,7 @@ export function VersionPage(props: { entity: string; project: string; type: stri
             <span className="muted">:{vn}</span>
           </h1>
           <p className="muted full-name" data-testid="version-full-name">
-            {fullName} <CopyButton text={fullName} label="Copy full name" />
+            <Breakable text={fullName} /> <CopyButton text={fullName} label="Copy full name" />
           </p>
           {ver.source && (
             <p className="muted source-line" data-testid="version-source-line">
